@@ -1,0 +1,4 @@
+using System.CommandLine;
+using CrossModal.Cli;
+
+return CliApp.Run(args);

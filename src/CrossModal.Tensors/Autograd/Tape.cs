@@ -1,0 +1,110 @@
+namespace CrossModal.Tensors.Autograd;
+
+/// <summary>
+/// Reverse-mode automatic differentiation on a per-thread tape. Every differentiable op whose inputs require a
+/// gradient appends one entry (its output and a closure that, given the output's gradient, accumulates the
+/// inputs' gradients). <see cref="Backward"/> walks the tape from the end; entries whose output received no
+/// gradient are skipped. Ops are recorded by the thread that calls them; kernels may use other threads inside.
+/// </summary>
+public static class Tape
+{
+    private readonly record struct Entry(Tensor Output, Action<Tensor>? Backward, Tensor[]? Outputs, Action? MultiBackward);
+
+    [ThreadStatic] private static List<Entry>? _entries;
+    [ThreadStatic] private static int _noGradDepth;
+
+    private static List<Entry> Entries => _entries ??= new List<Entry>();
+
+    /// <summary>False inside a <see cref="NoGrad"/> scope.</summary>
+    public static bool Enabled => _noGradDepth == 0;
+
+    internal static int Count => _entries?.Count ?? 0;
+
+    /// <summary>True when an op with these inputs must be recorded.</summary>
+    internal static bool Needs(Tensor a) => _noGradDepth == 0 && a.RequiresGrad;
+
+    internal static bool Needs(Tensor a, Tensor b) => _noGradDepth == 0 && (a.RequiresGrad || b.RequiresGrad);
+
+    internal static bool Needs(IReadOnlyList<Tensor> inputs)
+    {
+        if (_noGradDepth != 0) return false;
+        foreach (var t in inputs) if (t.RequiresGrad) return true;
+        return false;
+    }
+
+    /// <summary>Records that <paramref name="output"/> was computed by an op whose backward is <paramref name="backward"/>.</summary>
+    public static void Record(Tensor output, Action<Tensor> backward)
+    {
+        output.RequiresGrad = true;
+        output.IsLeaf = false;
+        Entries.Add(new Entry(output, backward, null, null));
+    }
+
+    /// <summary>
+    /// Records an op with several outputs (e.g. a GRU's outputs and final states). <paramref name="backward"/> runs
+    /// once, when any output received a gradient, and reads the outputs' <c>Grad</c> (null where none arrived).
+    /// </summary>
+    public static void Record(Tensor[] outputs, Action backward)
+    {
+        foreach (var o in outputs)
+        {
+            o.RequiresGrad = true;
+            o.IsLeaf = false;
+        }
+        Entries.Add(new Entry(outputs[0], null, outputs, backward));
+    }
+
+    /// <summary>Disables recording until the returned object is disposed (evaluation, optimizer updates).</summary>
+    public static NoGradScope NoGrad()
+    {
+        _noGradDepth++;
+        return new NoGradScope();
+    }
+
+    internal static void EndNoGrad() => _noGradDepth--;
+
+    /// <summary>
+    /// Back-propagates from <paramref name="output"/> (seeded with ones, or with <paramref name="seed"/>) through
+    /// everything recorded on this thread, then clears the tape.
+    /// </summary>
+    public static void Backward(Tensor output, Tensor? seed = null)
+    {
+        if (!output.RequiresGrad) throw new InvalidOperationException("Backward called on a tensor that does not require a gradient.");
+        var g = output.GradBuffer(out bool accumulate);
+        if (seed is null)
+        {
+            if (accumulate) { foreach (ref var x in g) x += 1f; } else g.Fill(1f);
+        }
+        else
+        {
+            if (seed.Length != output.Length) throw new ArgumentException($"Seed gradient has {seed.Length} elements, output has {output.Length}.");
+            if (accumulate) Kernels.Elementwise.AddInPlace(g, seed.Data); else seed.Data.CopyTo(g);
+        }
+        var entries = Entries;
+        for (int i = entries.Count - 1; i >= 0; i--)
+        {
+            var e = entries[i];
+            if (e.Outputs is { } outs)
+            {
+                foreach (var o in outs)
+                {
+                    if (o.Grad is null) continue;
+                    e.MultiBackward!();
+                    break;
+                }
+            }
+            else if (e.Output.Grad is { } grad) e.Backward!(grad);
+        }
+        entries.Clear();
+    }
+
+    /// <summary>Drops entries from <paramref name="mark"/> on.</summary>
+    internal static void Truncate(int mark)
+    {
+        var entries = _entries;
+        if (entries is not null && mark < entries.Count) entries.RemoveRange(mark, entries.Count - mark);
+    }
+
+    /// <summary>Drops every entry of this thread's tape.</summary>
+    public static void Clear() => _entries?.Clear();
+}

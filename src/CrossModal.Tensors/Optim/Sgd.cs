@@ -1,0 +1,68 @@
+namespace CrossModal.Tensors.Optim;
+
+/// <summary>
+/// torch.optim.SGD: d = g + wd * p; with momentum, buf = d on the first step, then buf = momentum * buf + (1 - dampening) * d;
+/// p -= lr * (nesterov ? d + momentum * buf : buf).
+/// </summary>
+public sealed class Sgd : Optimizer
+{
+    private readonly Tensor[] _buf;
+    private readonly bool[] _started;
+
+    /// <summary>Creates SGD.</summary>
+    public Sgd(IEnumerable<(string Name, Tensor Tensor)> parameters, float learningRate, float momentum = 0f,
+        float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
+        : base(parameters, learningRate)
+    {
+        Momentum = momentum;
+        Dampening = dampening;
+        WeightDecay = weightDecay;
+        Nesterov = nesterov;
+        _buf = Parameters.Select(p => Tensor.Zeros(p.Tensor.Shape)).ToArray();
+        _started = new bool[Parameters.Count];
+    }
+
+    /// <summary>Momentum factor.</summary>
+    public float Momentum { get; }
+
+    /// <summary>Dampening of the momentum.</summary>
+    public float Dampening { get; }
+
+    /// <summary>L2 penalty.</summary>
+    public float WeightDecay { get; }
+
+    /// <summary>Nesterov momentum.</summary>
+    public bool Nesterov { get; }
+
+    /// <inheritdoc/>
+    public override void Step()
+    {
+        StepCount++;
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            var p = Parameters[i].Tensor;
+            if (p.Grad is null) continue;
+            var pd = p.Data;
+            var g = p.Grad.Data;
+            var buf = _buf[i].Data;
+            for (int j = 0; j < pd.Length; j++)
+            {
+                float d = g[j];
+                if (WeightDecay != 0f) d += WeightDecay * pd[j];
+                if (Momentum != 0f)
+                {
+                    buf[j] = _started[i] ? buf[j] * Momentum + (1f - Dampening) * d : d;
+                    d = Nesterov ? d + Momentum * buf[j] : buf[j];
+                }
+                pd[j] += -LearningRate * d;
+            }
+            _started[i] = true;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override IEnumerable<(string Name, Tensor Tensor)> StateTensors()
+    {
+        for (int i = 0; i < Parameters.Count; i++) yield return ("momentum_buffer." + Parameters[i].Name, _buf[i]);
+    }
+}

@@ -1,0 +1,75 @@
+using CrossModal.Tensors.Nn;
+
+namespace CrossModal.Tensors.Tests.Nn;
+
+public class LayerTests
+{
+    [Fact]
+    public void Should_DifferentiateLinear_AndInitialiseLikePyTorch()
+    {
+        var lin = new Linear(4, 3, new Rng(1));
+        float bound = 0.5f; // 1/sqrt(4)
+        Assert.All(lin.Weight.ToArray(), v => Assert.InRange(v, -bound, bound));
+        Assert.All(lin.Bias!.ToArray(), v => Assert.InRange(v, -bound, bound));
+        var x = GradCheck.Random(new Rng(2), 2, 4);
+        GradCheck.Check(t => lin.Forward(t[0]), x, lin.Weight, lin.Bias);
+    }
+
+    [Theory]
+    [InlineData(true, 2)]
+    [InlineData(false, 2)]
+    [InlineData(true, 3)]
+    public void Should_DifferentiateBatchNorm(bool training, int rank)
+    {
+        var bn = new BatchNorm1d(3);
+        new Rng(3).Uniform(bn.Weight.Data, 0.5f, 1.5f);
+        new Rng(4).Uniform(bn.Bias.Data, -1, 1);
+        new Rng(5).Uniform(bn.RunningMean.Data, -1, 1);
+        new Rng(6).Uniform(bn.RunningVar.Data, 0.5f, 2f);
+        bn.Train(training);
+        var x = rank == 2 ? GradCheck.Random(new Rng(7), 5, 3) : GradCheck.Random(new Rng(7), 4, 3, 2);
+        GradCheck.Check(t => bn.Forward(t[0]), x, bn.Weight, bn.Bias);
+    }
+
+    [Fact]
+    public void Should_UpdateRunningStatistics_WithMomentum()
+    {
+        var bn = new BatchNorm1d(1);
+        var x = Tensor.FromArray(new float[] { 1, 2, 3, 6 }, 4, 1);
+        var y = bn.Forward(x);
+        // mean 3, biased var 3.5, unbiased var 14/3
+        Assert.Equal(0.3f, bn.RunningMean[0], 6);
+        Assert.Equal(0.9f + 0.1f * 14f / 3f, bn.RunningVar[0], 5);
+        Assert.Equal(1f, bn.NumBatchesTracked.ToScalar());
+        Assert.Equal((1 - 3) / MathF.Sqrt(3.5f + 1e-5f), y[0], 5);
+        bn.Eval();
+        var e = bn.Forward(x);
+        Assert.Equal((1 - 0.3f) / MathF.Sqrt(bn.RunningVar[0] + 1e-5f), e[0], 5);
+    }
+
+    [Fact]
+    public void Should_DifferentiateConv1d_AsPerPositionLinear()
+    {
+        var conv = new Conv1d(3, 2, new Rng(8));
+        var x = GradCheck.Random(new Rng(9), 2, 3, 4);
+        GradCheck.Check(t => conv.Forward(t[0]), x, conv.Weight, conv.Bias!);
+        var y = conv.Forward(x);
+        double expected = conv.Bias![1];
+        for (int i = 0; i < 3; i++) expected += conv.Weight[1, i, 0] * x[1, i, 2];
+        Assert.Equal(expected, y[1, 1, 2], 5);
+        Autograd.Tape.Clear();
+    }
+
+    [Fact]
+    public void Should_LoadStateDict_AndNameMissingEntries()
+    {
+        var a = new Linear(2, 2, new Rng(1));
+        var b = new Linear(2, 2, new Rng(2));
+        b.LoadStateDict(a.StateDict().ToDictionary(p => p.Name, p => p.Tensor));
+        Assert.Equal(a.Weight.ToArray(), b.Weight.ToArray());
+        var e = Assert.Throws<InvalidDataException>(() => b.LoadStateDict(new Dictionary<string, Tensor> { ["weight"] = Tensor.Zeros(2, 2) }));
+        Assert.Contains("bias", e.Message);
+        var s = Assert.Throws<InvalidDataException>(() => b.LoadStateDict(new Dictionary<string, Tensor> { ["weight"] = Tensor.Zeros(3, 2), ["bias"] = Tensor.Zeros(2) }));
+        Assert.Contains("'weight' has shape [3, 2]", s.Message);
+    }
+}

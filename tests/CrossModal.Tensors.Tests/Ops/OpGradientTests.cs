@@ -1,0 +1,143 @@
+namespace CrossModal.Tensors.Tests;
+
+using static CrossModal.Tensors.Ops;
+
+/// <summary>Every differentiable op against central finite differences (tolerance in <see cref="GradCheck"/>).</summary>
+public class OpGradientTests
+{
+    private static readonly Rng R = new(1234);
+
+    private static Tensor X(params int[] shape) => GradCheck.Random(R, shape);
+
+    private static Tensor Positive(params int[] shape)
+    {
+        var t = X(shape);
+        var d = t.Data;
+        for (int i = 0; i < d.Length; i++) d[i] = 0.5f + Math.Abs(d[i]);
+        return t;
+    }
+
+    [Fact] public void Should_DifferentiateMatMul_AllTransposes()
+    {
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                var a = ta ? X(4, 3) : X(3, 4);
+                var b = tb ? X(5, 4) : X(4, 5);
+                GradCheck.Check(t => MatMul(t[0], t[1], ta, tb), a, b);
+            }
+    }
+
+    [Fact] public void Should_DifferentiateBatchedMatMul_AllTransposesAndBroadcast()
+    {
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                var a = ta ? X(2, 4, 3) : X(2, 3, 4);
+                var b = tb ? X(2, 5, 4) : X(2, 4, 5);
+                GradCheck.Check(t => BatchedMatMul(t[0], t[1], ta, tb), a, b);
+                var a1 = ta ? X(1, 4, 3) : X(1, 3, 4);
+                GradCheck.Check(t => BatchedMatMul(t[0], t[1], ta, tb), a1, b);
+                var b1 = tb ? X(1, 5, 4) : X(1, 4, 5);
+                GradCheck.Check(t => BatchedMatMul(t[0], t[1], ta, tb), a, b1);
+            }
+    }
+
+    [Fact] public void Should_DifferentiateLinear() => GradCheck.Check(t => Linear(t[0], t[1], t[2]), X(2, 3, 4), X(5, 4), X(5));
+
+    [Fact] public void Should_DifferentiateBroadcastArithmetic()
+    {
+        GradCheck.Check(t => Add(t[0], t[1]), X(3, 4), X(4));
+        GradCheck.Check(t => Sub(t[0], t[1]), X(3, 1, 4), X(2, 1));
+        GradCheck.Check(t => Mul(t[0], t[1]), X(2, 3, 4), X(3, 1));
+        GradCheck.Check(t => Div(t[0], t[1]), X(3, 4), Positive(1, 4));
+        GradCheck.Check(t => Div(t[0], t[1]), X(2, 3), Positive(2, 3));
+        GradCheck.Check(t => Mul(t[0], t[1]), X(), X(2, 2));
+    }
+
+    [Fact] public void Should_DifferentiateScalarOps()
+    {
+        GradCheck.Check(t => AddScalar(t[0], 3f), X(5));
+        GradCheck.Check(t => MulScalar(t[0], -2.5f), X(5));
+        GradCheck.Check(t => RSubScalar(1f, t[0]), X(5));
+        GradCheck.Check(t => PowScalar(t[0], 3f), X(5));
+        GradCheck.Check(t => PowScalar(t[0], 0.5f), Positive(5));
+    }
+
+    [Fact] public void Should_DifferentiateActivations()
+    {
+        GradCheck.Check(t => Relu(t[0]), X(20));
+        GradCheck.Check(t => LeakyRelu(t[0], 0.1f), X(20));
+        GradCheck.Check(t => Tanh(t[0]), X(20));
+        GradCheck.Check(t => Sigmoid(t[0]), X(20));
+        GradCheck.Check(t => Exp(t[0]), X(20));
+        GradCheck.Check(t => Log(t[0]), Positive(20));
+        GradCheck.Check(t => Sqrt(t[0]), Positive(20));
+        GradCheck.Check(t => Abs(t[0]), X(20));
+        GradCheck.Check(t => Clamp(t[0], -0.5f, 0.4f), X(20));
+        GradCheck.Check(t => Clamp(t[0], 1e-8f, null), X(20));
+    }
+
+    [Fact] public void Should_DifferentiateReductions()
+    {
+        foreach (int axis in new[] { 0, 1, 2, -1 })
+        {
+            GradCheck.Check(t => Sum(t[0], axis), X(2, 3, 4));
+            GradCheck.Check(t => Mean(t[0], axis, keepDim: true), X(2, 3, 4));
+            GradCheck.Check(t => Max(t[0], axis).Values, X(2, 3, 4));
+        }
+        GradCheck.Check(t => SumAll(t[0]), X(3, 4));
+        GradCheck.Check(t => MeanAll(t[0]), X(3, 4));
+    }
+
+    [Fact] public void Should_DifferentiateSoftmaxFamily()
+    {
+        foreach (int axis in new[] { 0, 1, 2 })
+        {
+            GradCheck.Check(t => Softmax(t[0], axis), X(2, 3, 4));
+            GradCheck.Check(t => LogSoftmax(t[0], axis), X(2, 3, 4));
+            GradCheck.Check(t => LogSumExp(t[0], axis), X(2, 3, 4));
+            GradCheck.Check(t => L2Normalize(t[0], axis), X(2, 3, 4));
+            GradCheck.Check(t => L2Normalize(t[0], axis, 0f), X(2, 3, 4));
+        }
+    }
+
+    [Fact] public void Should_DifferentiateShapeOps()
+    {
+        GradCheck.Check(t => Reshape(t[0], 4, -1), X(2, 3, 4));
+        GradCheck.Check(t => Transpose(t[0], 0, 2), X(2, 3, 4));
+        GradCheck.Check(t => Permute(t[0], 2, 0, 1), X(2, 3, 4));
+        GradCheck.Check(t => Narrow(t[0], 1, 1, 2), X(2, 3, 4));
+        GradCheck.Check(t => Narrow(t[0], 0, 1, 1), X(2, 3, 4));
+        GradCheck.Check(t => Concat(new[] { t[0], t[1] }, 1), X(2, 3, 4), X(2, 2, 4));
+        GradCheck.Check(t => Stack(new[] { t[0], t[1] }, 1), X(2, 3), X(2, 3));
+        GradCheck.Check(t => IndexSelect(t[0], new[] { 2, 0, 2, 1 }), X(3, 4));
+        GradCheck.Check(t => Gather(t[0], 1, new[] { 2, 0, 1, 1, 0, 0 }, 3), X(2, 3));
+        GradCheck.Check(t => MaskedFill(t[0], new[] { true, false, false, true }, -5f), X(3, 4));
+        GradCheck.Check(t => Embedding(t[0], new[] { 1, 0, 1, 3, 2, 1 }, 2, 3), X(4, 5));
+    }
+
+    [Fact] public void Should_ScaleKeptElements_InDropout()
+    {
+        var x = Tensor.Full(1f, 10000);
+        var y = Dropout(x, 0.25f, training: true, new Rng(3));
+        int zeros = 0;
+        foreach (float v in y.Data)
+        {
+            if (v == 0f) zeros++;
+            else Assert.Equal(1f / 0.75f, v, 5);
+        }
+        Assert.InRange(zeros, 2300, 2700); // 2,500 expected, sd 43
+        Assert.Same(x, Dropout(x, 0.25f, training: false, new Rng(3)));
+    }
+
+    [Fact] public void Should_DifferentiateDropout_WithItsMask()
+    {
+        var x = X(50);
+        x.RequiresGrad = true;
+        var y = Dropout(x, 0.5f, true, new Rng(8));
+        Autograd.Tape.Backward(SumAll(y));
+        var g = x.Grad!.Data;
+        for (int i = 0; i < 50; i++) Assert.Equal(y.Data[i] == 0f ? 0f : 2f, g[i]);
+    }
+}
