@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CrossModal.Cli.Commands;
 
 namespace CrossModal.Cli;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace CrossModal.Cli;
+namespace CrossModal.Cli.Commands;
 
 /// <summary>`crossmodal demo`: the README's main job on the built-in data (filled in by the VSE++ work).</summary>
 internal static class DemoCommand

@@ -1,0 +1,32 @@
+namespace CrossModal.Benchmarks;
+
+/// <summary>What a suite gets: thread counts to measure, a quick flag (fewer repetitions), and its arguments.</summary>
+public sealed record BenchContext(int[] ThreadCounts, bool Quick, IReadOnlyList<string> Arguments)
+{
+    /// <summary>Where real data is: $CROSSMODAL_DATA or ../shared/data above the repository.</summary>
+    public static string DataRoot
+    {
+        get
+        {
+            var env = Environment.GetEnvironmentVariable("CROSSMODAL_DATA");
+            if (!string.IsNullOrEmpty(env)) return env;
+            return Path.GetFullPath(Path.Combine(PythonReference.ReferenceDirectory, "..", "..", "..", "shared", "data"));
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> repeatedly and returns the best time in seconds (after one warm-up).</summary>
+    public double BestSeconds(Action action, int repetitions = 5, double minSeconds = 0.5)
+    {
+        action();
+        double best = double.MaxValue;
+        var total = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < (Quick ? Math.Max(1, repetitions / 3) : repetitions) || total.Elapsed.TotalSeconds < (Quick ? minSeconds / 5 : minSeconds); i++)
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            action();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            if (i > 200) break;
+        }
+        return best;
+    }
+}
