@@ -10,12 +10,16 @@ namespace CrossModal.Tensors.Tests.Parity;
 public class LayerParityTests
 {
     [Theory]
-    [InlineData("linear_2d")]
-    [InlineData("linear_3d")]
-    [InlineData("linear_nobias")]
-    public void Should_MatchPyTorch_Linear(string fixture)
+    [InlineData("linear_2d", false)]
+    [InlineData("linear_2d", true)]
+    [InlineData("linear_3d", false)]
+    [InlineData("linear_3d", true)]
+    [InlineData("linear_nobias", false)]
+    [InlineData("linear_nobias", true)]
+    public void Should_MatchPyTorch_Linear(string fixture, bool pooled)
     {
         var f = Parity.Load(fixture);
+        using var scope = Parity.Scope(pooled);
         var linear = new Linear(f.MetaInt("in_features"), f.MetaInt("out_features"), new Rng(0), bias: f.MetaBool("bias"));
         linear.LoadStateDict(f.Tensors, "linear.");
         var x = f.Input("input");
@@ -27,10 +31,13 @@ public class LayerParityTests
         if (linear.Bias is not null) f.Close("grad.linear.bias", linear.Bias.Grad);
     }
 
-    [Fact]
-    public void Should_MatchPyTorch_Conv1dKernel1()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Should_MatchPyTorch_Conv1dKernel1(bool pooled)
     {
         var f = Parity.Load("conv1d_k1");
+        using var scope = Parity.Scope(pooled);
         var conv = new Conv1d(f.MetaInt("in_channels"), f.MetaInt("out_channels"), new Rng(0));
         conv.LoadStateDict(f.Tensors, "conv.");
         var x = f.Input("input");
@@ -43,13 +50,18 @@ public class LayerParityTests
     }
 
     [Theory]
-    [InlineData("batchnorm_train_2d")]
-    [InlineData("batchnorm_train_3d")]
-    [InlineData("batchnorm_eval_2d")]
-    [InlineData("batchnorm_eval_3d")]
-    public void Should_MatchPyTorch_BatchNorm1d(string fixture)
+    [InlineData("batchnorm_train_2d", false)]
+    [InlineData("batchnorm_train_2d", true)]
+    [InlineData("batchnorm_train_3d", false)]
+    [InlineData("batchnorm_train_3d", true)]
+    [InlineData("batchnorm_eval_2d", false)]
+    [InlineData("batchnorm_eval_2d", true)]
+    [InlineData("batchnorm_eval_3d", false)]
+    [InlineData("batchnorm_eval_3d", true)]
+    public void Should_MatchPyTorch_BatchNorm1d(string fixture, bool pooled)
     {
         var f = Parity.Load(fixture);
+        using var scope = Parity.Scope(pooled);
         var bn = new BatchNorm1d(f.MetaInt("num_features"), f.MetaFloat("eps"), f.MetaFloat("momentum"));
         bn.LoadStateDict(f.Tensors, "bn."); // includes running statistics and num_batches_tracked = 3
         bn.Train(f.MetaBool("training"));
@@ -65,10 +77,13 @@ public class LayerParityTests
         f.Close("after.bn.num_batches_tracked", bn.NumBatchesTracked);
     }
 
-    [Fact]
-    public void Should_MatchPyTorch_EmbeddingWithRepeatedIds()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Should_MatchPyTorch_EmbeddingWithRepeatedIds(bool pooled)
     {
         var f = Parity.Load("embedding_repeated_ids");
+        using var scope = Parity.Scope(pooled);
         var emb = new Embedding(f.MetaInt("num_embeddings"), f.MetaInt("embedding_dim"), new Rng(0));
         emb.LoadStateDict(f.Tensors, "embedding.");
         var idsTensor = f.Get("ids");

@@ -15,6 +15,9 @@ internal static class Parity
     /// <summary>The scaled tolerance: |a - b| / max(1, |b|).</summary>
     public const double Tolerance = 1e-5;
 
+    /// <summary>A <see cref="DirtyPool"/> scope when <paramref name="pooled"/>, else null (plain arrays).</summary>
+    public static TensorScope? Scope(bool pooled) => pooled ? DirtyPool.Scope() : null;
+
     /// <summary>Reads tests/fixtures/engine/<paramref name="name"/>.safetensors.</summary>
     public static SafetensorsFile Load(string name) => Safetensors.Read(TestData.Fixture("engine", name + ".safetensors"));
 

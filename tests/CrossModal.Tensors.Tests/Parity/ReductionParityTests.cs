@@ -9,12 +9,13 @@ namespace CrossModal.Tensors.Tests.Parity;
 /// </summary>
 public class ReductionParityTests
 {
-    public static TheoryData<string, int> OpsAndAxes()
+    public static TheoryData<string, int, bool> OpsAndAxes()
     {
-        var data = new TheoryData<string, int>();
+        var data = new TheoryData<string, int, bool>();
         foreach (var op in new[] { "softmax", "log_softmax", "logsumexp", "logsumexp_keepdim", "l2norm", "l2norm_eps0", "max" })
             foreach (int axis in new[] { 0, 1, 2, -1 })
-                data.Add(op, axis);
+                foreach (bool pooled in new[] { false, true })
+                    data.Add(op, axis, pooled);
         return data;
     }
 
@@ -32,9 +33,10 @@ public class ReductionParityTests
 
     [Theory]
     [MemberData(nameof(OpsAndAxes))]
-    public void Should_MatchPyTorch_AlongEachAxis(string op, int axis)
+    public void Should_MatchPyTorch_AlongEachAxis(string op, int axis, bool pooled)
     {
         var f = Parity.Load("reductions");
+        using var scope = Parity.Scope(pooled);
         var x = f.Input("input");
         var y = Apply(op, x, axis);
         Tape.Backward(y, f.Get($"{op}.{axis}.grad_output"));
@@ -43,12 +45,16 @@ public class ReductionParityTests
     }
 
     [Theory]
-    [InlineData("chain_a")]
-    [InlineData("chain_b")]
-    [InlineData("chain_c")]
-    public void Should_MatchPyTorch_Chains(string chain)
+    [InlineData("chain_a", false)]
+    [InlineData("chain_a", true)]
+    [InlineData("chain_b", false)]
+    [InlineData("chain_b", true)]
+    [InlineData("chain_c", false)]
+    [InlineData("chain_c", true)]
+    public void Should_MatchPyTorch_Chains(string chain, bool pooled)
     {
         var f = Parity.Load("reductions");
+        using var scope = Parity.Scope(pooled);
         var x = f.Input("input");
         var y = chain switch
         {
@@ -69,10 +75,13 @@ public class ReductionParityTests
     /// bmm, transposes, softmax on a [n*W, R] view, cosine_similarity, log(sum(exp))); here the same mathematics is
     /// written without transposes: the caption broadcasts over the batch, softmax runs along the region axis.
     /// </summary>
-    [Fact]
-    public void Should_MatchPyTorch_ScanAttention()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Should_MatchPyTorch_ScanAttention(bool pooled)
     {
         var f = Parity.Load("scan_attention");
+        using var scope = Parity.Scope(pooled);
         float lambdaSoftmax = f.MetaFloat("lambda_softmax"), lambdaLse = f.MetaFloat("lambda_lse");
         var images = f.Input("images");   // [n, R, d]
         var caption = f.Input("caption"); // [1, W, d]
