@@ -264,8 +264,11 @@ def scan_case(name, seed, n_image=3, regions=5, words=4, d=6, lambda_softmax=9.0
 
 # ---- optimizers and clipping ------------------------------------------------------------------------------------
 
-def optimizer_case(name, seed, make, hyper, steps=5):
-    """Five steps from given parameters with a given gradient sequence; the parameters after each step."""
+def optimizer_case(name, seed, make, hyper, steps=5, absent=None):
+    """Five steps from given parameters with a given gradient sequence; the parameters after each step.
+    absent maps a parameter to the steps at which its gradient is None (PyTorch then skips it entirely: its step
+    count, moments and momentum buffer do not advance); the fixture has no gradient entry for those steps."""
+    absent = absent or {}
     torch.manual_seed(seed)
     params = {"p0": torch.randn(3, 4), "p1": torch.randn(5)}
     t = {f"init.{k}": v.clone() for k, v in params.items()}
@@ -276,6 +279,9 @@ def optimizer_case(name, seed, make, hyper, steps=5):
             g = torch.randn_like(p) * (0.1 if s % 2 else 2.0)   # alternating magnitudes exercise the moments
             if k == "p1" and s == 3:
                 g[1] = 0.0
+            if s in absent.get(k, ()):
+                p.grad = None
+                continue
             p.grad = g
             t[f"step{s}.grad.{k}"] = g.clone()
         opt.step()
@@ -341,6 +347,14 @@ def main():
                    {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "dampening": 0.0, "weight_decay": 0.01, "nesterov": "true"})
     optimizer_case("sgd_dampening", 407, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.5),
                    {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "dampening": 0.5, "weight_decay": 0.0, "nesterov": "false"})
+    # A parameter without a gradient at some steps (e.g. not yet used by the loss): per-parameter step counts.
+    optimizer_case("adam_absent_grads", 408, lambda p: torch.optim.Adam(p, lr=0.01),
+                   {"optimizer": "adam", "lr": 0.01, "weight_decay": 0.0}, absent={"p1": {1, 2, 4}})
+    optimizer_case("adamw_absent_grads", 409, lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1),
+                   {"optimizer": "adamw", "lr": 0.01, "weight_decay": 0.1}, absent={"p1": {1, 2, 4}})
+    optimizer_case("sgd_absent_grads", 410, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+                   {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "dampening": 0.0, "weight_decay": 0.0, "nesterov": "false"},
+                   absent={"p1": {1, 4}})
 
     clip_case("clip_above", 501, 1.0)   # total norm about 4.5 > 2: scaled
     clip_case("clip_below", 502, 0.25)  # total norm about 1.1 < 2: unchanged
