@@ -1,50 +1,81 @@
+using CrossModal.Tensors.IO;
 using CrossModal.Tensors.Optim;
 
 namespace CrossModal.Tensors.Tests.Parity;
 
 /// <summary>
-/// Adam, AdamW and SGD driven step by step with PyTorch's gradient sequence, and clip_grad_norm_ above and below its
+/// Adam, AdamW and SGD driven step by step with PyTorch's gradient sequence (including steps at which a parameter
+/// has no gradient and is skipped), also resumed from saved state halfway, and clip_grad_norm_ above and below its
 /// threshold, against PyTorch 1.13 (tolerance in <see cref="Parity"/>).
 /// </summary>
 public class OptimizerParityTests
 {
-    [Theory]
-    [InlineData("adam")]
-    [InlineData("adam_wd")]
-    [InlineData("adamw")]
-    [InlineData("adamw_wd")]
-    [InlineData("sgd_momentum")]
-    [InlineData("sgd_nesterov_wd")]
-    [InlineData("sgd_dampening")]
-    public void Should_MatchPyTorch_EveryStep(string fixture)
-    {
-        var f = Parity.Load(fixture);
-        var names = f.Meta("params").Split(',');
-        var parameters = names.Select(n =>
+    public static TheoryData<string> Fixtures() => new(
+        "adam", "adam_wd", "adamw", "adamw_wd", "sgd_momentum", "sgd_nesterov_wd", "sgd_dampening",
+        "adam_absent_grads", "adamw_absent_grads", "sgd_absent_grads");
+
+    private static List<(string Name, Tensor Tensor)> Parameters(SafetensorsFile f, Func<string, Tensor> source) =>
+        f.Meta("params").Split(',').Select(n =>
         {
-            var init = f.Get("init." + n);
-            return (Name: n, Tensor: Tensor.Parameter(init.ToArray(), init.Shape, n));
+            var v = source(n);
+            return (n, Tensor.Parameter(v.ToArray(), v.Shape, n));
         }).ToList();
+
+    private static Optimizer Create(SafetensorsFile f, List<(string Name, Tensor Tensor)> parameters)
+    {
         float lr = f.MetaFloat("lr"), wd = f.MetaFloat("weight_decay");
-        Optimizer opt = f.Meta("optimizer") switch
+        return f.Meta("optimizer") switch
         {
             "adam" => new Adam(parameters, lr, weightDecay: wd),
             "adamw" => new AdamW(parameters, lr, weightDecay: wd),
             "sgd" => new Sgd(parameters, lr, f.MetaFloat("momentum"), f.MetaFloat("dampening"), wd, f.MetaBool("nesterov")),
             var other => throw new InvalidDataException($"unknown optimizer {other}"),
         };
-        int steps = f.MetaInt("steps");
-        for (int s = 1; s <= steps; s++)
+    }
+
+    /// <summary>Sets step <paramref name="s"/>'s gradients, steps, and compares the parameters with PyTorch's.</summary>
+    private static void Step(SafetensorsFile f, Optimizer opt, List<(string Name, Tensor Tensor)> parameters, int s)
+    {
+        foreach (var (n, p) in parameters)
         {
-            foreach (var (n, p) in parameters)
-            {
-                var g = f.Get($"step{s}.grad.{n}");
-                p.Grad = Tensor.FromArray(g.ToArray(), g.Shape);
-            }
-            opt.Step();
-            foreach (var (n, p) in parameters) f.Close($"step{s}.{n}", p);
+            // No entry: PyTorch's gradient was None at this step, so the parameter is skipped.
+            p.Grad = f.Tensors.TryGetValue($"step{s}.grad.{n}", out var g) ? Tensor.FromArray(g.ToArray(), g.Shape) : null;
         }
+        opt.Step();
+        foreach (var (n, p) in parameters) f.Close($"step{s}.{n}", p);
+    }
+
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void Should_MatchPyTorch_EveryStep(string fixture)
+    {
+        var f = Parity.Load(fixture);
+        var parameters = Parameters(f, n => f.Get("init." + n));
+        var opt = Create(f, parameters);
+        int steps = f.MetaInt("steps");
+        for (int s = 1; s <= steps; s++) Step(f, opt, parameters, s);
         Assert.Equal(steps, opt.StepCount);
+    }
+
+    /// <summary>
+    /// Two steps, then a fresh optimizer over fresh parameters restored from <see cref="Optimizer.StateTensors"/>
+    /// (as a checkpoint resume does) takes the remaining steps, which must still match PyTorch's uninterrupted run.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void Should_MatchPyTorch_AfterResumingFromState(string fixture)
+    {
+        const int before = 2;
+        var f = Parity.Load(fixture);
+        var parameters = Parameters(f, n => f.Get("init." + n));
+        var first = Create(f, parameters);
+        for (int s = 1; s <= before; s++) Step(f, first, parameters, s);
+        var saved = first.StateTensors().ToDictionary(e => e.Name, e => e.Tensor.Clone());
+
+        var resumed = Parameters(f, n => parameters.Single(p => p.Name == n).Tensor);
+        var second = Create(f, resumed);
+        second.LoadState(saved, first.StepCount);
+        for (int s = before + 1; s <= f.MetaInt("steps"); s++) Step(f, second, resumed, s);
     }
 
     [Theory]
