@@ -221,6 +221,20 @@ def reductions_case(name, seed):
             t[f"{op}.{axis}.output"] = y
             t[f"{op}.{axis}.grad_output"] = g
             t[f"{op}.{axis}.grad.input"] = x.grad.clone()
+    # Zero rows: the norm's own gradient is 0 there (PyTorch masks it), so the gradient is g / eps.
+    z = torch.randn(4, 5)
+    z[1] = 0.0
+    z[:, 3] = 0.0
+    z.requires_grad_()
+    for axis in (0, 1):
+        z.grad = None
+        y = l2norm(z, axis, 1e-8)
+        g = torch.randn_like(y)
+        y.backward(g)
+        t[f"l2norm_zero.{axis}.input"] = z
+        t[f"l2norm_zero.{axis}.output"] = y
+        t[f"l2norm_zero.{axis}.grad_output"] = g
+        t[f"l2norm_zero.{axis}.grad.input"] = z.grad.clone()
     for op, f in chains.items():
         x.grad = None
         y = f(x)
@@ -319,6 +333,8 @@ def main():
     gru_case("gru_l2_bi_unsorted", 107, True, 2, [2, 5, 5, 3], False)
     gru_case("gru_l2_bi_sorted", 108, True, 2, [6, 6, 4, 1], True)
     gru_case("gru_l2_bi_h0", 109, True, 2, [3, 6, 1, 4], False, with_h0=True)
+    # Wider: the GEMMs span several register blocks (B*T = 54 rows, 3H = 96 columns).
+    gru_case("gru_l1_bi_wide", 110, True, 1, [9, 4, 7, 1, 9, 5], False, B=6, T=9, I=24, H=32)
 
     linear_case("linear_2d", 201, (4, 5), 7, True)
     linear_case("linear_3d", 202, (2, 3, 5), 7, True)

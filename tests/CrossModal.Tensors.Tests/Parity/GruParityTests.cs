@@ -14,7 +14,7 @@ public class GruParityTests
     private static readonly string[] Fixtures =
     {
         "gru_l1_uni_unsorted", "gru_l1_uni_sorted", "gru_l1_bi_unsorted", "gru_l1_bi_sorted",
-        "gru_l2_uni_unsorted", "gru_l2_uni_sorted", "gru_l2_bi_unsorted", "gru_l2_bi_sorted", "gru_l2_bi_h0",
+        "gru_l2_uni_unsorted", "gru_l2_uni_sorted", "gru_l2_bi_unsorted", "gru_l2_bi_sorted", "gru_l2_bi_h0", "gru_l1_bi_wide",
     };
 
     public static TheoryData<string, bool> Cases()

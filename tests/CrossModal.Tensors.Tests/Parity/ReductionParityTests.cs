@@ -44,6 +44,23 @@ public class ReductionParityTests
         f.Close($"{op}.{axis}.grad.input", x.Grad);
     }
 
+    /// <summary>Zero lines: x / (||x|| + eps) is 0 there and its gradient is g / eps, as in PyTorch.</summary>
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(1, false)]
+    [InlineData(0, true)]
+    [InlineData(1, true)]
+    public void Should_MatchPyTorch_L2NormalizeOfZeroLines(int axis, bool pooled)
+    {
+        var f = Parity.Load("reductions");
+        using var scope = Parity.Scope(pooled);
+        var x = f.Input($"l2norm_zero.{axis}.input");
+        var y = L2Normalize(x, axis, 1e-8f);
+        Tape.Backward(y, f.Get($"l2norm_zero.{axis}.grad_output"));
+        f.Close($"l2norm_zero.{axis}.output", y);
+        f.Close($"l2norm_zero.{axis}.grad.input", x.Grad);
+    }
+
     [Theory]
     [InlineData("chain_a", false)]
     [InlineData("chain_a", true)]
