@@ -1,3 +1,4 @@
+using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
 using CrossModal.Tensors;
 
@@ -10,6 +11,7 @@ public static class ModelFactory
     public static MatchingModel Create(ModelConfig config, Rng rng) => config.Model switch
     {
         "vsepp" => new VseModel(config, rng),
+        "scan" => new ScanModel(config, rng),
         _ => throw new ArgumentException($"Unknown model '{config.Model}' (expected vsepp or scan)."),
     };
 }
