@@ -1,4 +1,5 @@
 using CrossModal.Tensors.Nn;
+using CrossModal.Tests;
 using static CrossModal.Tensors.Ops;
 
 namespace CrossModal.Tensors.Tests;

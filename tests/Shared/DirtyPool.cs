@@ -1,4 +1,6 @@
-namespace CrossModal.Tensors.Tests;
+using CrossModal.Tensors;
+
+namespace CrossModal.Tests;
 
 /// <summary>
 /// Scopes whose pooled buffers are dirty. Fresh arrays (outside any scope) are zero, which hides a kernel that
