@@ -11,20 +11,19 @@ float32 on the CPU with one thread and fixed seeds, so a rerun reproduces the fi
 Each file holds the inputs, the weights under PyTorch's state-dict names (prefixed by the module's attribute name,
 e.g. "gru.weight_ih_l0"), the outputs, a random upstream gradient per output ("grad_output", ...) and every
 resulting gradient ("grad.<name>"). "__metadata__" carries the configuration (sizes, flags, hyperparameters) as
-strings. Integer tensors (lengths, ids, counters) are stored as I64.
-
-The safetensors writer below is our own (the safetensors package is not installed here): an 8-byte little-endian
-header length, a JSON header {name: {dtype, shape, data_offsets}} padded with spaces to a multiple of 8, then the
-raw little-endian data in header order.
+strings. Integer tensors (lengths, ids, counters) are stored as I64. Files are written with
+tools/reference/safetensors_io.py (the safetensors package is not installed here).
 """
-import json
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+sys.path.insert(0, os.path.dirname(__file__))
+import safetensors_io  # noqa: E402  (the repository's minimal safetensors writer)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "tests", "fixtures", "engine")
@@ -34,45 +33,22 @@ torch.set_default_dtype(torch.float32)
 
 
 def write_safetensors(name, tensors, metadata=None):
-    """Writes {name: tensor/array} (in insertion order) and string metadata to OUT/name.safetensors."""
-    header = {}
-    blobs = []
-    offset = 0
+    """Writes {name: tensor/array} (in insertion order; floats as F32, integers as I64) and string metadata to
+    OUT/name.safetensors, atomically."""
+    arrays = {}
     for key, value in tensors.items():
         a = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
         if a.dtype.kind == "f":
-            a, dtype = a.astype("<f4"), "F32"
+            arrays[key] = a.astype(np.float32)
         elif a.dtype.kind in "iu":
-            a, dtype = a.astype("<i8"), "I64"
+            arrays[key] = a.astype(np.int64)
         else:
             raise TypeError(f"{key}: unsupported dtype {a.dtype}")
-        data = np.ascontiguousarray(a).tobytes()
-        header[key] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    if metadata:
-        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * ((8 - len(text) % 8) % 8)
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, name + ".safetensors")
-    with open(path + ".tmp", "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for data in blobs:
-            f.write(data)
+    safetensors_io.save(path + ".tmp", arrays, metadata)
     os.replace(path + ".tmp", path)
     print(f"{path}: {os.path.getsize(path)} bytes, {len(tensors)} tensors")
-
-
-def state_and_grads(module, prefix):
-    """The module's state dict under prefix and the parameters' gradients under grad.prefix."""
-    out = {}
-    for k, v in module.state_dict().items():
-        out[f"{prefix}.{k}"] = v
-    for k, p in module.named_parameters():
-        out[f"grad.{prefix}.{k}"] = p.grad
-    return out
 
 
 # ---- GRU ------------------------------------------------------------------------------------------------------
