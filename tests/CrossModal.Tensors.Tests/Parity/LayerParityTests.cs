@@ -5,7 +5,8 @@ namespace CrossModal.Tensors.Tests.Parity;
 
 /// <summary>
 /// Linear, Conv1d (kernel 1), BatchNorm1d (train and eval, [N, C] and [N, C, L]) and Embedding against PyTorch:
-/// weights loaded by their state-dict names, outputs and all gradients (tolerance in <see cref="Parity"/>).
+/// weights loaded by their state-dict names, outputs and all gradients (tolerance in <see cref="Parity"/>). The
+/// layers are built outside the pooled scope, as parameters always are.
 /// </summary>
 public class LayerParityTests
 {
@@ -19,9 +20,9 @@ public class LayerParityTests
     public void Should_MatchPyTorch_Linear(string fixture, bool pooled)
     {
         var f = Parity.Load(fixture);
-        using var scope = Parity.Scope(pooled);
         var linear = new Linear(f.MetaInt("in_features"), f.MetaInt("out_features"), new Rng(0), bias: f.MetaBool("bias"));
         linear.LoadStateDict(f.Tensors, "linear.");
+        using var scope = Parity.Scope(pooled);
         var x = f.Input("input");
         var y = linear.Forward(x);
         Tape.Backward(y, f.Get("grad_output"));
@@ -37,9 +38,9 @@ public class LayerParityTests
     public void Should_MatchPyTorch_Conv1dKernel1(bool pooled)
     {
         var f = Parity.Load("conv1d_k1");
-        using var scope = Parity.Scope(pooled);
         var conv = new Conv1d(f.MetaInt("in_channels"), f.MetaInt("out_channels"), new Rng(0));
         conv.LoadStateDict(f.Tensors, "conv.");
+        using var scope = Parity.Scope(pooled);
         var x = f.Input("input");
         var y = conv.Forward(x);
         Tape.Backward(y, f.Get("grad_output"));
@@ -61,10 +62,10 @@ public class LayerParityTests
     public void Should_MatchPyTorch_BatchNorm1d(string fixture, bool pooled)
     {
         var f = Parity.Load(fixture);
-        using var scope = Parity.Scope(pooled);
         var bn = new BatchNorm1d(f.MetaInt("num_features"), f.MetaFloat("eps"), f.MetaFloat("momentum"));
         bn.LoadStateDict(f.Tensors, "bn."); // includes running statistics and num_batches_tracked = 3
         bn.Train(f.MetaBool("training"));
+        using var scope = Parity.Scope(pooled);
         var x = f.Input("input");
         var y = bn.Forward(x);
         Tape.Backward(y, f.Get("grad_output"));
@@ -83,9 +84,9 @@ public class LayerParityTests
     public void Should_MatchPyTorch_EmbeddingWithRepeatedIds(bool pooled)
     {
         var f = Parity.Load("embedding_repeated_ids");
-        using var scope = Parity.Scope(pooled);
         var emb = new Embedding(f.MetaInt("num_embeddings"), f.MetaInt("embedding_dim"), new Rng(0));
         emb.LoadStateDict(f.Tensors, "embedding.");
+        using var scope = Parity.Scope(pooled);
         var idsTensor = f.Get("ids");
         var y = emb.Forward(f.Ints("ids"), idsTensor.Shape);
         Tape.Backward(y, f.Get("grad_output"));
