@@ -13,7 +13,7 @@ namespace CrossModal.Data.Precomp;
 internal static class FeatureCheck
 {
     /// <summary>Throws <see cref="InvalidDataException"/> naming the first row (and element) that is not finite.</summary>
-    public static void ThrowIfNotFinite(NpyMapped features, CancellationToken cancellationToken)
+    public static void ThrowIfNotFinite(NpyMapped features, CancellationToken cancellationToken, string rowName = "image row")
     {
         int rows = features.Rows;
         int firstBad = int.MaxValue;
@@ -39,7 +39,7 @@ internal static class FeatureCheck
             ? $"region {index / features.Shape[2]}, dimension {index % features.Shape[2]}"
             : $"dimension {index}";
         throw new InvalidDataException(
-            $"{features.Path}: image row {firstBad} contains {(float.IsNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf")} at {where}; features must be finite (re-extract or clean that image).");
+            $"{features.Path}: {rowName} {firstBad} contains {(float.IsNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf")} at {where}; features must be finite.");
     }
 
     /// <summary>Index of the first NaN or infinite value, or -1.</summary>
