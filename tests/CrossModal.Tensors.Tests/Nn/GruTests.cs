@@ -3,6 +3,7 @@ using CrossModal.Tensors.Nn;
 
 namespace CrossModal.Tensors.Tests.Nn;
 
+[Trait("Category", "Kernel")]
 public class GruTests
 {
     /// <summary>PyTorch's GRU equations for one sequence, written out with scalar loops (double precision).</summary>
