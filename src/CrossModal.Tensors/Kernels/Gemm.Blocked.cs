@@ -7,11 +7,15 @@ using CrossModal.Tensors.Threading;
 namespace CrossModal.Tensors.Kernels;
 
 // The blocked GEMM (Goto/BLIS structure). For each thread's rectangle of C:
-//   for jc over columns in steps of Nc          B block [kc x nc] packed once, lives in L3
+//   for ic over rows in steps of Mc
 //     for pc over depth in balanced steps <= Kc
-//       for ic over rows in steps of Mc         A block [mc x kc] packed (times alpha), lives in L2
-//         for jr over the B block's Nr-panels   one B panel [kc x Nr] stays in L1 across the ir loop
-//           for ir over the A block's Mr-panels micro-kernel: C[Mr x Nr] (+)= A panel * B panel
+//       pack A block [mc x kc] (times alpha) into 12-row panels
+//       for jc over columns in steps of Nc
+//         pack B block [kc x nc] into 32-column panels      (640 KB: stays in L2)
+//         for ir over the A panels                          (one A panel, 15 KB, stays in L1)
+//           for jr over the B panels                        micro-kernel: C[12 x 32] (+)= A panel * B panel
+// Keeping the broadcast operand's panel in L1 and streaming the vector operand from L2 measured ~5% faster here
+// than the classic order with the B panel in L1 (a 32-column B panel of Kc steps nearly fills the L1 by itself).
 // beta is applied by the micro-kernel in the first depth step (beta = 0 writes without reading C); later depth
 // steps add. Each element of C is one FMA chain in k order whatever the thread split or edge handling, so results
 // are bit-identical for any thread count. When a thread has at most Mr rows and B is not transposed, B is streamed
@@ -22,15 +26,14 @@ public static unsafe partial class Gemm
 
     private const int Mr512 = 12, Nr512 = 32, Mr256 = 6, Nr256 = 16, MrScalar = 4, NrScalar = 4;
 
-    /// <summary>Depth block: a [Kc x 32] B panel (32 KB) stays in the 48 KB L1 while A panels stream past it.</summary>
-    private static readonly int Kc = EnvInt("GEMM_KC", 256);
+    /// <summary>Depth block: the [12 x Kc] A panel (15 KB) stays in the 48 KB L1 while B panels stream past it.</summary>
+    private const int Kc = 320;
 
-    /// <summary>Rows per A block: [Mc x Kc] floats (384 KB) sit in the 1 MB L2.</summary>
-    private static readonly int Mc = EnvInt("GEMM_MC", 384);
+    /// <summary>Rows per packed A block ([Mc x Kc], 2 MB, read panel by panel from L3): bounds the buffer and how often B is repacked.</summary>
+    private const int Mc = 1536;
 
-    /// <summary>Columns per B block: [Kc x Nc] floats (4 MB) per thread in L3.</summary>
-    private static readonly int Nc = EnvInt("GEMM_NC", 4096);
-    private static int EnvInt(string name, int fallback) => int.TryParse(Environment.GetEnvironmentVariable(name), out int v) ? v : fallback;
+    /// <summary>Columns per packed B block: [Kc x Nc] floats (640 KB) stay in the 1 MB L2 while the A panels pass.</summary>
+    private const int Nc = 512;
 
     /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
     private const long ParallelMinMacs = 1L << 20;
@@ -93,7 +96,8 @@ public static unsafe partial class Gemm
             if (tilesM < tm || tilesN < tn) continue;
             long rows = (tilesM + tm - 1) / tm * Mr, cols = (tilesN + tn - 1) / tn * Nr;
             double macs = (double)rows * cols * k;
-            double packing = (double)rows * k * ((cols + Nc - 1) / Nc) + (double)k * cols;
+            // A is packed once per row block, B once per row block of Mc rows.
+            double packing = (double)rows * k + (double)k * cols * ((rows + Mc - 1) / Mc);
             double cost = macs + 16 * packing;
             if (cost < bestCost)
             {
@@ -114,6 +118,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Computes rows [m0, m1) x columns [n0, n1) of C on the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(in Job job, int m0, int m1, int n0, int n1)
     {
         int k = job.K, mr = Mr, nr = Nr;
@@ -128,55 +133,75 @@ public static unsafe partial class Gemm
         float* packedA = buffers.A, packedB = buffers.B;
         float* tile = stackalloc float[Mr512 * Nr512];
 
-        for (int jc = n0; jc < n1; jc += Nc)
+        for (int ic = m0; ic < m1; ic += Mc)
         {
-            int nc = Math.Min(Nc, n1 - jc);
+            int mc = Math.Min(Mc, m1 - ic);
             for (int kb = 0; kb < kBlocks; kb++)
             {
                 // Balanced depth blocks (k = 300 gives 150 + 150, not 256 + 44); they depend on k only.
                 int pc = (int)((long)k * kb / kBlocks), kc = (int)((long)k * (kb + 1) / kBlocks) - pc;
                 float beta = kb == 0 ? job.Beta : 1f;
-                if (!streamB) PackB(job.TransB, b, job.Ldb, pc, kc, jc, nc, packedB);
-                for (int ic = m0; ic < m1; ic += Mc)
+                PackA(job.TransA, a, job.Lda, job.Alpha, ic, mc, pc, kc, packedA);
+                for (int jc = n0; jc < n1; jc += Nc)
                 {
-                    int mc = Math.Min(Mc, m1 - ic);
-                    PackA(job.TransA, a, job.Lda, job.Alpha, ic, mc, pc, kc, packedA);
-                    for (int jr = 0; jr < nc; jr += nr)
+                    int nc = Math.Min(Nc, n1 - jc);
+                    float* cBlock = c + (long)ic * job.Ldc + jc;
+                    if (streamB)
                     {
-                        int cols = Math.Min(nr, nc - jr);
-                        float* bPanel;
-                        nint bStride = nr;
-                        if (!streamB) bPanel = packedB + (long)jr * kc;
-                        else if (cols == nr)
-                        {
-                            bPanel = b + (long)pc * job.Ldb + jc + jr;
-                            bStride = job.Ldb;
-                        }
-                        else
-                        {
-                            // The last, partial panel is packed: reading 32 columns past the end could leave the array.
-                            PackBPanel(false, b, job.Ldb, pc, kc, jc + jr, cols, packedB);
-                            bPanel = packedB;
-                        }
-                        for (int ir = 0; ir < mc; ir += mr)
-                        {
-                            int tileRows = Math.Min(mr, mc - ir);
-                            float* aPanel = packedA + (long)ir * kc;
-                            float* cTile = c + (long)(ic + ir) * job.Ldc + jc + jr;
-                            int kernelRows = KernelRows(tileRows);
-                            if (tileRows == kernelRows && cols == nr)
-                            {
-                                MicroKernel(kernelRows, kc, aPanel, bPanel, bStride, cTile, job.Ldc, beta);
-                            }
-                            else
-                            {
-                                MicroKernel(kernelRows, kc, aPanel, bPanel, bStride, tile, nr, 0f);
-                                MergeTile(tile, nr, cTile, job.Ldc, tileRows, cols, beta);
-                            }
-                        }
+                        StreamedBlock(b, job.Ldb, pc, jc, nc, kc, packedA, packedB, cBlock, job.Ldc, mc, beta, tile);
+                        continue;
+                    }
+                    PackB(job.TransB, b, job.Ldb, pc, kc, jc, nc, packedB);
+                    // The A panel (Mr x kc) stays in L1 while the B block (kc x nc, in L2) streams past it.
+                    for (int ir = 0; ir < mc; ir += mr)
+                    {
+                        float* aPanel = packedA + (long)ir * kc;
+                        int tileRows = Math.Min(mr, mc - ir);
+                        for (int jr = 0; jr < nc; jr += nr)
+                            Tile(aPanel, packedB + (long)jr * kc, nr, kc, cBlock + (long)ir * job.Ldc + jr, job.Ldc,
+                                tileRows, Math.Min(nr, nc - jr), beta, tile);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>At most Mr rows with B not transposed: B's own rows feed the kernel, only a partial last panel is packed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StreamedBlock(float* b, int ldb, int pc, int jc, int nc, int kc, float* packedA, float* panel,
+        float* c, int ldc, int rows, float beta, float* tile)
+    {
+        int nr = Nr;
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            if (cols == nr)
+            {
+                Tile(packedA, b + (long)pc * ldb + jc + jr, ldb, kc, c + jr, ldc, rows, cols, beta, tile);
+            }
+            else
+            {
+                // Reading 32 columns past the matrix's last column could leave the array: pack this one.
+                PackBPanel(false, b, ldb, pc, kc, jc + jr, cols, panel);
+                Tile(packedA, panel, nr, kc, c + jr, ldc, rows, cols, beta, tile);
+            }
+        }
+    }
+
+    /// <summary>One tile of C: the micro-kernel straight into C, or through the scratch tile at the edges.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(float* aPanel, float* bPanel, nint bStride, int kc, float* cTile, int ldc, int rows, int cols,
+        float beta, float* tile)
+    {
+        int kernelRows = KernelRows(rows);
+        if (rows == kernelRows && cols == Nr)
+        {
+            MicroKernel(kernelRows, kc, aPanel, bPanel, bStride, cTile, ldc, beta);
+        }
+        else
+        {
+            MicroKernel(kernelRows, kc, aPanel, bPanel, bStride, tile, Nr, 0f);
+            MergeTile(tile, Nr, cTile, ldc, rows, cols, beta);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CrossModal.Tensors.Kernels;
 
@@ -15,6 +16,12 @@ public static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel12x32(nint kc, float* a, float* b, nint ldb, float* c, nint ldc, float beta)
     {
+        // The C tile is read only after the k loop; fetching its lines now hides that latency behind the FMAs.
+        for (int i = 0; i < 12; i++)
+        {
+            Sse.Prefetch0(c + i * ldc);
+            Sse.Prefetch0(c + i * ldc + 16);
+        }
         Vector512<float> lo0 = default, hi0 = default;
         Vector512<float> lo1 = default, hi1 = default;
         Vector512<float> lo2 = default, hi2 = default;
@@ -88,6 +95,11 @@ public static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel8x32(nint kc, float* a, float* b, nint ldb, float* c, nint ldc, float beta)
     {
+        for (int i = 0; i < 8; i++)
+        {
+            Sse.Prefetch0(c + i * ldc);
+            Sse.Prefetch0(c + i * ldc + 16);
+        }
         Vector512<float> lo0 = default, hi0 = default;
         Vector512<float> lo1 = default, hi1 = default;
         Vector512<float> lo2 = default, hi2 = default;
@@ -141,6 +153,11 @@ public static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel4x32(nint kc, float* a, float* b, nint ldb, float* c, nint ldc, float beta)
     {
+        for (int i = 0; i < 4; i++)
+        {
+            Sse.Prefetch0(c + i * ldc);
+            Sse.Prefetch0(c + i * ldc + 16);
+        }
         Vector512<float> lo0 = default, hi0 = default;
         Vector512<float> lo1 = default, hi1 = default;
         Vector512<float> lo2 = default, hi2 = default;
