@@ -6,6 +6,8 @@ using CrossModal.Benchmarks.Suites;
 var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchResult>>>(StringComparer.Ordinal)
 {
     ["selftest"] = SelfTestSuite.Run,
+    ["tokenize"] = TokenizeSuite.Run,
+    ["data-open"] = DataOpenSuite.Run,
 };
 
 var names = new List<string>();
