@@ -34,6 +34,9 @@ sections 4.1, 4.2 and 8), random weights from a fixed seed, and writes under ``t
                                 and Python types, state-dict names/shapes/dtypes per list entry, and the fixture
                                 folder; for tensors/*: each entry's dtype, shape and values (as float64 lists).
 
+Re-running rewrites the legacy files with different bytes (torch names legacy storages by memory address) but the
+same content; zip files are byte-identical. The manifest's sha256 values follow the files.
+
 Captions are tokenised like the originals: strip, lower-case, NLTK word_tokenize. NLTK's trained punkt data is
 not installed here (offline), so the sentence split uses an untrained PunktSentenceTokenizer followed by
 NLTKWordTokenizer -- exactly how ../shared/data/tokenizer-golden was made (verified: identical tokens on all 5,000
@@ -69,8 +72,10 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import struct
 import sys
+import zipfile
 
 import numpy as np
 import torch
@@ -429,6 +434,21 @@ class Py2Pickler:
                 self.op(b"M" + struct.pack("<H", v))
             else:
                 self.op(b"J" + struct.pack("<i", v))
+        elif isinstance(v, np.float64):
+            # Python 2 numpy: scalar(dtype('f8'), <8 raw bytes as a byte string>); dtype rebuilt from ('f8', 0, 1)
+            # plus BUILD state (3, '<', None, None, None, -1, -1, 0). SCAN/VSE++ stored best_rsum like this.
+            self.glob("numpy.core.multiarray", "scalar")
+            self.glob("numpy", "dtype")
+            self.save(("f8", 0, 1))
+            self.op(b"R")
+            self.put()
+            self.save((3, "<", None, None, None, -1, -1, 0))
+            self.op(b"b")
+            raw = struct.pack("<d", float(v))
+            self.op(b"U" + bytes([len(raw)]) + raw)
+            self.put()
+            self.op(b"\x86R")
+            self.put()
         elif isinstance(v, float):
             self.op(b"G" + struct.pack(">d", v))
         elif isinstance(v, str):
@@ -590,31 +610,158 @@ def tensor_zoo():
     return values
 
 
-def describe_value(v):
-    """JSON-able description of a zoo value for the manifest (tensors: dtype, shape, float64 values)."""
-    if isinstance(v, torch.Tensor):
-        return {"tensor": True, "dtype": str(v.dtype).replace("torch.", ""), "shape": list(v.shape),
-                "values": v.detach().double().flatten().tolist(), "requires_grad": bool(v.requires_grad)}
-    if isinstance(v, (collections.OrderedDict, dict)):
-        return {"dict": [[describe_value(k), describe_value(x)] for k, x in v.items()]}
-    if isinstance(v, list):
-        return {"list": [describe_value(x) for x in v]}
-    if isinstance(v, tuple):
-        return {"tuple": [describe_value(x) for x in v]}
-    if isinstance(v, (set, frozenset)):
-        return {type(v).__name__: sorted((describe_value(x) for x in v), key=json.dumps)}
-    if isinstance(v, bytes):
-        return {"bytes": list(v)}
-    if isinstance(v, bool) or v is None or isinstance(v, float) or isinstance(v, str):
-        return v
-    if isinstance(v, int):
-        return {"int": str(v)}
-    raise TypeError(type(v))
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # make
 # ---------------------------------------------------------------------------------------------------------------
+
+class _Stub:
+    """Stands in for every global while measuring pickle boundaries (nothing is reconstructed)."""
+
+    def __init__(self, *a, **k):
+        pass
+
+    def __setstate__(self, state):
+        pass
+
+    def __setitem__(self, k, v):
+        pass
+
+    def append(self, v):
+        pass
+
+    def extend(self, v):
+        pass
+
+
+ELEMENT_SIZE = {"FloatStorage": 4, "DoubleStorage": 8, "HalfStorage": 2, "BFloat16Storage": 2, "LongStorage": 8,
+                "IntStorage": 4, "ShortStorage": 2, "CharStorage": 1, "ByteStorage": 1, "BoolStorage": 1}
+
+
+def sections(path, fmt):
+    """Byte offsets where the file's sections end/begin: the truncation points the C# tests cut at.
+
+    legacy: after the magic, protocol, sys-info, object and key-list pickles, then after each storage's count
+    and after its data. zip: each entry's local header, data start and data end, the central directory and the
+    end-of-central-directory record.
+    """
+    data = open(path, "rb").read()
+    if fmt.startswith("legacy"):
+        f = io.BytesIO(data)
+        cuts = []
+        for _ in range(3):
+            pickle.load(f)
+            cuts.append(f.tell())
+        sizes = {}
+
+        class Measure(pickle.Unpickler):
+            def find_class(self, module, name):
+                return type(name, (_Stub,), {"qual": module + "." + name})
+
+            def persistent_load(self, pid):
+                sizes[pid[2]] = ELEMENT_SIZE[pid[1].__name__]
+                return None
+
+        Measure(f, encoding="latin1").load()
+        cuts.append(f.tell())
+        keys = pickle.load(f, encoding="latin1")
+        cuts.append(f.tell())
+        for k in keys:
+            (count,) = struct.unpack("<q", f.read(8))
+            cuts.append(f.tell())
+            f.seek(count * sizes[k], 1)
+            cuts.append(f.tell())
+        assert f.tell() == len(data), path
+        return cuts
+    z = zipfile.ZipFile(path)
+    cuts = []
+    for info in z.infolist():
+        name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+        start = info.header_offset + 30 + name_len + extra_len
+        cuts += [info.header_offset, start, start + info.compress_size]
+    cuts.append(z.start_dir)
+    cuts.append(data.rfind(b"PK\x05\x06"))
+    return sorted(set(cuts))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A pickle corpus: one value pickled with every protocol, plus Python 2 style byte strings and numpy scalars
+# ---------------------------------------------------------------------------------------------------------------
+
+def pickle_corpus_value():
+    shared = [1, "shared"]
+    return {
+        "none": None, "true": True, "false": False,
+        "int_small": 7, "int_neg": -3, "int_mid": 70000, "int_min32": -2 ** 31, "int_max64": 2 ** 63 - 1,
+        "int_big": 2 ** 64 + 5, "int_negbig": -(2 ** 70),
+        "float": 0.1, "float_tiny": -2.5e-300, "float_inf": float("inf"), "float_int": 6.0,
+        "str": "hello", "unicode": "caf\u00e9 \u2013 \U0001F600 \\ \n", "empty_str": "", "long_str": "x" * 300,
+        "bytes": b"\x00\xffab\n", "empty_bytes": b"", "bytearray": bytearray(b"\x01\x02"),
+        "list": [1, [2, 3], []], "tuple0": (), "tuple1": (1,), "tuple2": (1, 2), "tuple3": (1, 2, 3),
+        "tuple5": (1, 2, 3, 4, 5), "set": {1, 2}, "frozenset": frozenset({"a"}),
+        "ordered": collections.OrderedDict([("b", 1), ("a", 2)]),
+        "namespace": argparse.Namespace(x=1, y="z", flag=True),
+        "int_keys": {1: "a", (1, 2): "tuple key", None: "none key"},
+        "shared": [shared, shared],
+        "np_f64": np.float64(123.25), "np_f32": np.float32(0.5), "np_i64": np.int64(-7), "np_bool": np.bool_(True),
+        "many": list(range(1500)),
+    }
+
+
+def describe(v):
+    """JSON description of a Python value, shared by the pickle corpus and the tensor zoo."""
+    if isinstance(v, torch.Tensor):
+        return {"tensor": {"dtype": str(v.dtype).replace("torch.", ""), "shape": list(v.shape),
+                           "values": v.detach().double().flatten().tolist(), "requires_grad": bool(v.requires_grad),
+                           "parameter": isinstance(v, nn.Parameter)}}
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return {"int": str(int(v))}
+    if isinstance(v, (float, np.floating)):
+        return {"float": repr(float(v))}
+    if isinstance(v, (bytes, bytearray)):
+        return {"bytes": list(v)}
+    if isinstance(v, collections.OrderedDict):
+        return {"ordered_dict": [[describe(k), describe(x)] for k, x in v.items()]}
+    if isinstance(v, dict):
+        return {"dict": [[describe(k), describe(x)] for k, x in v.items()]}
+    if isinstance(v, argparse.Namespace):
+        return {"namespace": [[k, describe(x)] for k, x in vars(v).items()]}
+    if isinstance(v, list):
+        return {"list": [describe(x) for x in v]}
+    if isinstance(v, tuple):
+        return {"tuple": [describe(x) for x in v]}
+    if isinstance(v, (set, frozenset)):
+        return {type(v).__name__: sorted((describe(x) for x in v), key=json.dumps)}
+    raise TypeError(type(v))
+
+
+def make_pickles():
+    folder = os.path.join(OUT, "pickles")
+    os.makedirs(folder, exist_ok=True)
+    value = pickle_corpus_value()
+    files = []
+    for protocol in range(0, 6):
+        data = pickle.dumps(value, protocol=protocol)
+        assert describe(pickle.loads(data)) == describe(value)
+        name = f"corpus.p{protocol}.pkl"
+        open(os.path.join(folder, name), "wb").write(data)
+        files.append(name)
+    # Python 2 style (byte strings, OrderedDict from pairs, numpy scalar from a byte string).
+    py2_value = collections.OrderedDict([
+        ("str", "hello"), ("int", 5), ("neg", -70000), ("float", 0.25), ("none", None), ("true", True),
+        ("list", [1, "two"]), ("tuple", (1, 2)), ("dict", {"k": "v"}), ("np_f64", np.float64(501.5)),
+        ("namespace", argparse.Namespace(data_name="f30k_precomp", lambda_lse=6.0, bi_gru=True)),
+        ("long_str", "y" * 300),
+    ])
+    data = Py2Pickler().dumps(py2_value)
+    assert describe(pickle.loads(data, encoding="latin1")) == describe(py2_value)
+    open(os.path.join(folder, "py2.p2.pkl"), "wb").write(data)
+    files.append("py2.p2.pkl")
+    return {"folder": "pickles", "files": files, "value": describe(value), "py2_value": describe(py2_value)}
+
 
 def sha256(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
@@ -630,14 +777,16 @@ def checkpoint_entry(path, fmt, ck, fixture):
         sds.append([{"name": k, "shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", "")} for k, t in sd.items()])
     opt = vars(ck["opt"])
     return {"file": os.path.relpath(path, OUT), "format": fmt, "sha256": sha256(path), "bytes": os.path.getsize(path),
+            "sections": sections(path, fmt),
             "fixture": fixture, "top_keys": list(ck.keys()), "epoch": ck["epoch"], "best_rsum": ck["best_rsum"],
             "Eiters": ck["Eiters"], "opt": opt, "opt_types": {k: py_type(v) for k, v in opt.items()},
             "state_dicts": sds}
 
 
-def verify_load(path, ck):
+def verify_load(path, ck, **kw):
     """torch.load must give back exactly what was saved (guards the hand-written py2 emitter too)."""
-    back = torch.load(path, map_location="cpu")
+    back = torch.load(path, map_location="cpu", **kw)
+    assert float(back["best_rsum"]) == float(ck["best_rsum"]), path
     assert list(back.keys()) == list(ck.keys()), path
     assert vars(back["opt"]) == vars(ck["opt"]), path
     for a, b in zip(back["model"], ck["model"]):
@@ -686,9 +835,11 @@ def make():
             verify_load(p, ck)
             manifest["checkpoints"].append(checkpoint_entry(p, fmt, ck, name))
         if name == "scan_t2i_lse":
+            # As the original code saved it: best_rsum is a numpy.float64 (rsum is computed with numpy).
+            ck_py2 = dict(ck, best_rsum=np.float64(ck["best_rsum"]))
             ppath = os.path.join(folder, name + ".py2legacy.pth.tar")
-            save_py2_legacy(ppath, ck)
-            verify_load(ppath, ck)
+            save_py2_legacy(ppath, ck_py2)
+            verify_load(ppath, ck, encoding="latin1")
             manifest["checkpoints"].append(checkpoint_entry(ppath, "legacy-py2", ck, name))
         # Self-check of the reverse path: our own safetensors writer -> reader -> same sims.
         buf = safetensors_bytes(ck, method, name)
@@ -698,13 +849,28 @@ def make():
     zoo = tensor_zoo()
     folder = os.path.join(OUT, "tensors")
     os.makedirs(folder, exist_ok=True)
-    zpath = os.path.join(folder, "tensors.zip.pth.tar")
-    lpath = os.path.join(folder, "tensors.legacy.pth.tar")
-    torch.save(zoo, zpath)
-    torch.save(zoo, lpath, _use_new_zipfile_serialization=False)
-    manifest["tensors"] = {"files": [{"file": os.path.relpath(zpath, OUT), "format": "zip", "sha256": sha256(zpath)},
-                                     {"file": os.path.relpath(lpath, OUT), "format": "legacy", "sha256": sha256(lpath)}],
-                           "value": describe_value(zoo)}
+    files = []
+    for fname, fmt, kw in (("tensors.zip.pth.tar", "zip", {}),
+                           ("tensors.legacy.pth.tar", "legacy", {"_use_new_zipfile_serialization": False}),
+                           ("tensors.p4.zip.pth.tar", "zip", {"pickle_protocol": 4}),
+                           ("tensors.p5.zip.pth.tar", "zip", {"pickle_protocol": 5})):
+        path = os.path.join(folder, fname)
+        torch.save(zoo, path, **kw)
+        assert describe(torch.load(path)) == describe(zoo), path
+        files.append({"file": os.path.relpath(path, OUT), "format": fmt, "sha256": sha256(path),
+                      "sections": sections(path, fmt)})
+    manifest["tensors"] = {"files": files, "value": describe(zoo)}
+    manifest["pickles"] = make_pickles()
+
+    # What users get wrong: torch.save(model) pickles the nn.Module class itself; it must be refused by name.
+    folder = os.path.join(OUT, "refused")
+    os.makedirs(folder, exist_ok=True)
+    torch.manual_seed(1)
+    module = nn.Linear(3, 2)
+    torch.save(module, os.path.join(folder, "whole_module.zip.pth"))
+    torch.save(module, os.path.join(folder, "whole_module.legacy.pth"), _use_new_zipfile_serialization=False)
+    manifest["refused"] = {"whole_module.zip.pth": "torch.nn.modules.linear.Linear",
+                           "whole_module.legacy.pth": "torch.nn.modules.linear.Linear"}
     with open(os.path.join(OUT, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=False)
         f.write("\n")
