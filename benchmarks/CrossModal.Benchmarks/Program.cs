@@ -6,6 +6,8 @@ using CrossModal.Benchmarks.Suites;
 var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchResult>>>(StringComparer.Ordinal)
 {
     ["selftest"] = SelfTestSuite.Run,
+    ["scan-train"] = ScanSuite.Train,
+    ["scan-score"] = ScanSuite.Score,
 };
 
 var names = new List<string>();

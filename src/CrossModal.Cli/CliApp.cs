@@ -17,6 +17,7 @@ public static class CliApp
     {
         var root = new RootCommand("CrossModal: image-text matching (VSE++, SCAN, ...) - train, evaluate, search.");
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
         return root;
     }
 
