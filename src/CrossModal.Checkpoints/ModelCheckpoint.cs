@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using CrossModal.Models;
 using CrossModal.Tensors;
 using CrossModal.Tensors.IO;
 
@@ -23,10 +24,9 @@ namespace CrossModal.Checkpoints;
 /// <example>
 /// <code>
 /// var ckpt = ModelCheckpoint.Load("model_best.pth.tar");   // or "model.safetensors"
-/// if (ckpt.Method == "scan") { var attn = ckpt.Options.GetString("cross_attn"); ... }
-/// imageEncoder.LoadStateDict(ckpt.Image);
-/// textEncoder.LoadStateDict(ckpt.Text);
+/// MatchingModel model = ckpt.CreateModel();                // VseModel or ScanModel, weights loaded, eval mode
 /// ckpt.Save("model.safetensors");
+/// ModelCheckpoint.FromModel(model, epoch: 3).Save("trained.safetensors");
 /// </code>
 /// </example>
 public sealed class ModelCheckpoint
@@ -109,6 +109,117 @@ public sealed class ModelCheckpoint
             ?? throw new InvalidDataException($"{checkpoint.Path}: cannot tell the method from opt (no 'cross_attn' or 'measure'); name it explicitly.");
         var (image, text) = checkpoint.ModelStateDicts();
         return new ModelCheckpoint(method, options, image, text, checkpoint.Epoch, checkpoint.BestRsum, checkpoint.Eiters, checkpoint.Path);
+    }
+
+    /// <summary>
+    /// The model configuration the options describe. The original option names map one-to-one; an option the
+    /// checkpoint lacks takes the original parser's default, and the vocabulary and feature sizes fall back to the
+    /// weights' shapes. Options CrossModal's models cannot honour (VSE++'s order embeddings: <c>measure</c> other than
+    /// cosine, <c>use_abs</c>) are an <see cref="InvalidDataException"/> rather than silently ignored.
+    /// </summary>
+    public ModelConfig ToModelConfig()
+    {
+        var opt = Options;
+        string where = Source ?? "checkpoint";
+        if (Method is not ("vsepp" or "scan")) throw new InvalidDataException($"{where}: method '{Method}' has no CrossModal model (vsepp, scan).");
+        string measure = opt.GetString("measure", "cosine");
+        if (measure != "cosine" || opt.GetBool("use_abs", false))
+            throw new InvalidDataException($"{where}: measure '{measure}' with use_abs={opt.GetBool("use_abs", false)} is not supported; CrossModal's VSE++ scores by cosine.");
+        int vocab = Text.TryGetValue("embed.weight", out var embed) ? embed.Dim(0) : opt.GetInt("vocab_size");
+        int imgDim = Image.TryGetValue("fc.weight", out var fc) ? fc.Dim(1) : Image.TryGetValue("fc.weight_v", out var fv) ? fv.Dim(1) : opt.GetInt("img_dim");
+        bool scan = Method == "scan";
+        var config = new ModelConfig
+        {
+            Model = Method,
+            ImgDim = imgDim,
+            EmbedSize = opt.GetInt("embed_size"),
+            WordDim = opt.GetInt("word_dim"),
+            VocabSize = vocab,
+            NumLayers = opt.GetInt("num_layers", 1),
+            NoImgNorm = opt.GetBool("no_imgnorm", false),
+            NoTxtNorm = opt.GetBool("no_txtnorm", false),
+            BiGru = opt.GetBool("bi_gru", false),
+            PrecompEncType = opt.GetString("precomp_enc_type", "basic"),
+            CrossAttn = scan ? opt.GetString("cross_attn") : "t2i",
+            RawFeatureNorm = opt.GetString("raw_feature_norm", "clipped_l2norm"),
+            AggFunc = opt.GetString("agg_func", "LogSumExp"),
+            LambdaSoftmax = (float)opt.GetDouble("lambda_softmax", 9.0),
+            LambdaLse = (float)opt.GetDouble("lambda_lse", 6.0),
+        };
+        try
+        {
+            config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{where}: {e.Message}");
+        }
+        return config;
+    }
+
+    /// <summary>
+    /// The model this checkpoint describes, weights loaded (strictly: a missing, extra or mis-shaped entry is an
+    /// error naming it), in evaluation mode.
+    /// </summary>
+    public MatchingModel CreateModel()
+    {
+        var model = ModelFactory.Create(ToModelConfig(), new Rng(0));
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, t) in Image) state[ImagePrefix + name] = t;
+        foreach (var (name, t) in Text) state[TextPrefix + name] = t;
+        try
+        {
+            model.LoadStateDict(state);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{Source ?? "checkpoint"}: {e.Message}");
+        }
+        model.Eval();
+        return model;
+    }
+
+    /// <summary>
+    /// A checkpoint of <paramref name="model"/>: its "img_enc."/"txt_enc." state under the original names and its
+    /// configuration as options with the original flag names (plus any <paramref name="extraOptions"/>, e.g. the
+    /// training settings), ready for <see cref="Save"/>.
+    /// </summary>
+    public static ModelCheckpoint FromModel(MatchingModel model, IEnumerable<KeyValuePair<string, object?>>? extraOptions = null,
+        int? epoch = null, double? bestRsum = null, long? eiters = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var c = model.Config;
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (k, v) in extraOptions ?? []) values[k] = v;
+        values["img_dim"] = (long)c.ImgDim;
+        values["embed_size"] = (long)c.EmbedSize;
+        values["word_dim"] = (long)c.WordDim;
+        values["vocab_size"] = (long)c.VocabSize;
+        values["num_layers"] = (long)c.NumLayers;
+        values["no_imgnorm"] = c.NoImgNorm;
+        values["no_txtnorm"] = c.NoTxtNorm;
+        values["bi_gru"] = c.BiGru;
+        values["precomp_enc_type"] = c.PrecompEncType;
+        values["cross_attn"] = c.CrossAttn;
+        values["raw_feature_norm"] = c.RawFeatureNorm;
+        values["agg_func"] = c.AggFunc;
+        values["lambda_softmax"] = (double)c.LambdaSoftmax;
+        values["lambda_lse"] = (double)c.LambdaLse;
+        if (c.Model == "vsepp")
+        {
+            values["measure"] = "cosine";
+            values["use_abs"] = false;
+        }
+        var image = new List<(string, Tensor)>();
+        var text = new List<(string, Tensor)>();
+        foreach (var (name, t) in model.StateDict())
+        {
+            if (name.StartsWith(ImagePrefix, StringComparison.Ordinal)) image.Add((name[ImagePrefix.Length..], t));
+            else if (name.StartsWith(TextPrefix, StringComparison.Ordinal)) text.Add((name[TextPrefix.Length..], t));
+            else throw new ArgumentException($"Model entry '{name}' is in neither {ImagePrefix} nor {TextPrefix}; format version {FormatVersion} stores two encoders.");
+        }
+        return new ModelCheckpoint(c.Model, new CheckpointOptions(values, "model options"),
+            new TorchStateDict(image, ImagePrefix + "*"), new TorchStateDict(text, TextPrefix + "*"), epoch, bestRsum, eiters);
     }
 
     /// <summary>Writes the safetensors checkpoint (format version 1) atomically.</summary>

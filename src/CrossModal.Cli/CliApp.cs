@@ -18,6 +18,7 @@ public static class CliApp
         var root = new RootCommand("CrossModal: image-text matching (VSE++, SCAN, ...) - train, evaluate, search.");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         return root;
     }
 
@@ -35,7 +36,8 @@ public static class CliApp
         }
         try
         {
-            return parse.Invoke();
+            // System.CommandLine would print its own "Unhandled exception" with a stack trace; the catch below owns errors.
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or IOException or CliException)
         {

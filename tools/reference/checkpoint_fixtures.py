@@ -34,8 +34,8 @@ sections 4.1, 4.2 and 8), random weights from a fixed seed, and writes under ``t
                                 and Python types, state-dict names/shapes/dtypes per list entry, and the fixture
                                 folder; for tensors/*: each entry's dtype, shape and values (as float64 lists).
 
-Re-running rewrites the legacy files with different bytes (torch names legacy storages by memory address) but the
-same content; zip files are byte-identical. The manifest's sha256 values follow the files.
+Re-running is byte-stable: zip files are deterministic, and torch's legacy files (whose storages are named by memory
+address) are only rewritten when their content changed.
 
 Captions are tokenised like the originals: strip, lower-case, NLTK word_tokenize. NLTK's trained punkt data is
 not installed here (offline), so the sentence split uses an untrained PunktSentenceTokenizer followed by
@@ -795,6 +795,18 @@ def verify_load(path, ck, **kw):
             assert a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]), (path, k)
 
 
+def save_legacy_if_changed(ck, path):
+    """Legacy files name storages by memory address, so each run writes different bytes for the same content;
+    keep an existing file whose content torch.load confirms, to spare the repository a binary churn."""
+    if os.path.exists(path):
+        try:
+            verify_load(path, ck)
+            return
+        except (AssertionError, RuntimeError, KeyError):
+            pass
+    torch.save(ck, path, _use_new_zipfile_serialization=False)
+
+
 def make():
     os.makedirs(OUT, exist_ok=True)
     inputs = make_inputs()
@@ -818,9 +830,9 @@ def make():
         img_emb, cap_emb, sims = similarities(method, opt, img, txt, inputs)
         folder = os.path.join(OUT, name)
         os.makedirs(folder, exist_ok=True)
-        np.save(os.path.join(folder, "img_emb.npy"), img_emb.astype(np.float32))
-        np.save(os.path.join(folder, "cap_emb.npy"), cap_emb.astype(np.float32))
-        np.save(os.path.join(folder, "sims.npy"), sims.astype(np.float64))
+        np.save(os.path.join(folder, "img_emb.npy"), np.ascontiguousarray(img_emb, dtype=np.float32))
+        np.save(os.path.join(folder, "cap_emb.npy"), np.ascontiguousarray(cap_emb, dtype=np.float32))
+        np.save(os.path.join(folder, "sims.npy"), np.ascontiguousarray(sims, dtype=np.float64))
         # Values that a float32 re-implementation can reproduce: random weights give well-separated scores.
         ck = {"epoch": 3 + index, "model": [img.state_dict(), txt.state_dict()], "best_rsum": 123.25 + index,
               "opt": opt, "Eiters": 1000 * (index + 1) + 7}
@@ -830,7 +842,7 @@ def make():
         zpath = os.path.join(folder, name + ".zip.pth.tar")
         lpath = os.path.join(folder, name + ".legacy.pth.tar")
         torch.save(ck, zpath)
-        torch.save(ck, lpath, _use_new_zipfile_serialization=False)
+        save_legacy_if_changed(ck, lpath)
         for p, fmt in ((zpath, "zip"), (lpath, "legacy")):
             verify_load(p, ck)
             manifest["checkpoints"].append(checkpoint_entry(p, fmt, ck, name))
@@ -855,7 +867,8 @@ def make():
                            ("tensors.p4.zip.pth.tar", "zip", {"pickle_protocol": 4}),
                            ("tensors.p5.zip.pth.tar", "zip", {"pickle_protocol": 5})):
         path = os.path.join(folder, fname)
-        torch.save(zoo, path, **kw)
+        if not (fmt == "legacy" and os.path.exists(path) and describe(torch.load(path)) == describe(zoo)):
+            torch.save(zoo, path, **kw)
         assert describe(torch.load(path)) == describe(zoo), path
         files.append({"file": os.path.relpath(path, OUT), "format": fmt, "sha256": sha256(path),
                       "sections": sections(path, fmt)})
@@ -868,7 +881,9 @@ def make():
     torch.manual_seed(1)
     module = nn.Linear(3, 2)
     torch.save(module, os.path.join(folder, "whole_module.zip.pth"))
-    torch.save(module, os.path.join(folder, "whole_module.legacy.pth"), _use_new_zipfile_serialization=False)
+    legacy_module = os.path.join(folder, "whole_module.legacy.pth")
+    if not os.path.exists(legacy_module):
+        torch.save(module, legacy_module, _use_new_zipfile_serialization=False)
     manifest["refused"] = {"whole_module.zip.pth": "torch.nn.modules.linear.Linear",
                            "whole_module.legacy.pth": "torch.nn.modules.linear.Linear"}
     with open(os.path.join(OUT, "manifest.json"), "w", encoding="utf-8") as f:
