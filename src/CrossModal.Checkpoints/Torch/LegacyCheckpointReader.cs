@@ -77,9 +77,7 @@ internal static class LegacyCheckpointReader
             if (bytes > end - stream.Position)
                 throw new InvalidDataException($"{name}: storage '{key}' needs {bytes} bytes but only {end - stream.Position} remain; the file is truncated (at byte {stream.Position}).");
             if (bytes > int.MaxValue) throw new InvalidDataException($"{name}: storage '{key}' of {bytes} bytes is larger than 2 GB; not supported.");
-            var data = new byte[bytes];
-            stream.ReadExactly(data);
-            storage.SetData(data);
+            storage.ReadData(buffer => stream.ReadExactly(buffer));
         }
         foreach (var storage in roots.Values)
             if (!storage.HasData) throw new InvalidDataException($"{name}: storage '{storage.Key}' is used by a tensor but its data is not in the file.");

@@ -74,6 +74,12 @@ public sealed class TorchTensor
             if (numel > int.MaxValue) throw new InvalidDataException($"{where}: tensor of size {FormatShape(_size)} has more than 2^31-1 elements.");
         }
         if (_storageOffset < 0) throw new InvalidDataException($"{where}: tensor has a negative storage offset {_storageOffset}.");
+        if (_storageOffset == 0 && numel == _storage.Numel && _storage.Floats is { } whole && IsRowMajor(shape, _stride))
+        {
+            // The common case (a state-dict entry owns its float32 storage): use the storage's array as is.
+            _value = Tensor.FromArray(whole, shape);
+            return;
+        }
         var data = new float[numel];
         if (numel > 0)
         {

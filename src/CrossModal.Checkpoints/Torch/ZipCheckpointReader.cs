@@ -47,7 +47,7 @@ internal static class ZipCheckpointReader
             long available = Guard(name, entryName, () => entry.Length);
             if (bytes > available) throw new InvalidDataException($"storage '{id.Key}' claims {id.Numel} {id.DType.Name} elements ({bytes} bytes) but '{entryName}' holds {available} bytes");
             if (bytes > int.MaxValue) throw new InvalidDataException($"storage '{id.Key}' of {bytes} bytes is larger than 2 GB; not supported");
-            storage.SetData(ReadEntry(entry, bytes, name, exactly: bytes));
+            ReadStorage(entry, storage, name);
             storages.Add(id.Key, storage);
             return storage;
         }
@@ -74,8 +74,8 @@ internal static class ZipCheckpointReader
         throw new InvalidDataException($"{name}: the zip archive has no <folder>/data.pkl entry; not a PyTorch checkpoint.");
     }
 
-    /// <summary>Reads an entry of at most <paramref name="max"/> bytes (or exactly <paramref name="exactly"/> leading bytes).</summary>
-    private static byte[] ReadEntry(ZipArchiveEntry entry, long max, string name, long exactly = -1)
+    /// <summary>Reads a whole entry of at most <paramref name="max"/> bytes.</summary>
+    private static byte[] ReadEntry(ZipArchiveEntry entry, long max, string name)
     {
         return Guard(name, entry.FullName, () =>
         {
@@ -84,7 +84,7 @@ internal static class ZipCheckpointReader
             if (length < 0) throw new InvalidDataException($"{name}: '{entry.FullName}' has a negative size.");
             if (length > compressed && length / MaxDeflateRatio > compressed)
                 throw new InvalidDataException($"{name}: '{entry.FullName}' claims {length} bytes from {compressed} compressed bytes; corrupt.");
-            long want = exactly >= 0 ? exactly : length;
+            long want = length;
             if (want > max) throw new InvalidDataException($"{name}: '{entry.FullName}' has {length} bytes, more than the limit of {max}.");
             var data = new byte[want];
             using var s = entry.Open();
@@ -97,6 +97,24 @@ internal static class ZipCheckpointReader
                 throw new InvalidDataException($"{name}: '{entry.FullName}' ends before its {want} bytes; the file is truncated or corrupt.");
             }
             return data;
+        });
+    }
+
+    /// <summary>Reads the first <see cref="TorchStorage.ByteLength"/> bytes of an entry into the storage.</summary>
+    private static void ReadStorage(ZipArchiveEntry entry, TorchStorage storage, string name)
+    {
+        Guard(name, entry.FullName, () =>
+        {
+            using var s = entry.Open();
+            try
+            {
+                storage.ReadData(buffer => s.ReadExactly(buffer));
+            }
+            catch (EndOfStreamException)
+            {
+                throw new InvalidDataException($"{name}: '{entry.FullName}' ends before its {storage.ByteLength} bytes; the file is truncated or corrupt.");
+            }
+            return true;
         });
     }
 
