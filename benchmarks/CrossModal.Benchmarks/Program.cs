@@ -5,6 +5,7 @@ using CrossModal.Benchmarks.Suites;
 // Prints one JSON line per case (see BenchResult); progress and notes go to stderr.
 var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchResult>>>(StringComparer.Ordinal)
 {
+    ["gemm"] = GemmSuite.Run,
     ["selftest"] = SelfTestSuite.Run,
     ["scan-train"] = ScanSuite.Train,
     ["scan-score"] = ScanSuite.Score,

@@ -18,6 +18,8 @@ public static class CliApp
         var root = new RootCommand("CrossModal: image-text matching (VSE++, SCAN, ...) - train, evaluate, search.");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         return root;
     }
@@ -36,10 +38,9 @@ public static class CliApp
         }
         try
         {
-            // System.CommandLine would print its own "Unhandled exception" with a stack trace; the catch below owns errors.
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or IOException or CliException)
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or IOException or CliException or Training.TrainingDivergedException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return DataError;
