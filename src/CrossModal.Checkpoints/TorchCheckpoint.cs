@@ -46,6 +46,18 @@ public sealed class TorchCheckpoint
     /// <summary>The top-level keys when the root is a dict.</summary>
     public IReadOnlyList<string> Keys => Root is PyDict d ? d.Keys.OfType<string>().ToList() : Array.Empty<string>();
 
+    /// <summary>
+    /// Whether <paramref name="path"/> looks like a PyTorch checkpoint (a zip archive or a pickle), judged by its
+    /// first bytes; a safetensors file (8-byte length, then '{') does not. Does not validate the file.
+    /// </summary>
+    public static bool IsTorchCheckpoint(string path)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 16);
+        Span<byte> head = stackalloc byte[2];
+        int n = fs.ReadAtLeast(head, 2, throwOnEndOfStream: false);
+        return (n == 2 && head[0] == (byte)'P' && head[1] == (byte)'K') || (n >= 1 && head[0] == 0x80);
+    }
+
     /// <summary>Reads a checkpoint file.</summary>
     public static TorchCheckpoint Load(string path, TorchLoadLimits? limits = null, CancellationToken cancellationToken = default)
     {
