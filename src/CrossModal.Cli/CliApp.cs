@@ -18,6 +18,8 @@ public static class CliApp
         var root = new RootCommand("CrossModal: image-text matching (VSE++, SCAN, ...) - train, evaluate, search.");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(DataCommand.Create());
+        root.Subcommands.Add(VocabCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());

@@ -9,6 +9,12 @@ namespace CrossModal.Text;
 /// <c>'m</c>), "cannot"/"gonna"/... split in two, punctuation and brackets become tokens, hyphenated words stay
 /// whole. Matches NLTK on all 10,070 Flickr30K test/dev captions of the golden files. Thread-safe.
 /// </summary>
+/// <remarks>
+/// Known differences from NLTK: letters and digits outside the Basic Multilingual Plane (e.g. mathematical
+/// alphanumerics) are not word characters for the regex stage, because .NET matches UTF-16 units; this changes
+/// the result only around such characters. Lower-casing follows Python 3 (all letters), as the golden files and
+/// the Python 3 ports do; the Python 2 originals lower-cased the UTF-8 bytes, i.e. ASCII letters only.
+/// </remarks>
 public static class WordTokenizer
 {
     /// <summary>Tokenizes <paramref name="text"/> as it is (NLTK: <c>word_tokenize(text)</c>).</summary>
