@@ -53,10 +53,15 @@ public sealed class TorchCheckpoint
     public static bool IsTorchCheckpoint(string path)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 16);
-        Span<byte> head = stackalloc byte[2];
-        int n = fs.ReadAtLeast(head, 2, throwOnEndOfStream: false);
-        return (n == 2 && head[0] == (byte)'P' && head[1] == (byte)'K') || (n >= 1 && head[0] == 0x80);
+        Span<byte> head = stackalloc byte[9];
+        int n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (LooksLikeSafetensors(head[..n], fs.Length)) return false;
+        return (n >= 2 && head[0] == (byte)'P' && head[1] == (byte)'K') || (n >= 1 && head[0] == 0x80);
     }
+
+    // safetensors: an 8-byte little-endian header length (whose first byte may well be 0x80), then '{'.
+    private static bool LooksLikeSafetensors(ReadOnlySpan<byte> head, long length) =>
+        head.Length >= 9 && head[8] == (byte)'{' && System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(head) <= (ulong)Math.Max(0, length - 8);
 
     /// <summary>Reads a checkpoint file.</summary>
     public static TorchCheckpoint Load(string path, TorchLoadLimits? limits = null, CancellationToken cancellationToken = default)
@@ -142,9 +147,11 @@ public sealed class TorchCheckpoint
 
     private static TorchCheckpointFormat Sniff(Stream stream, string name, long length)
     {
-        Span<byte> head = stackalloc byte[4];
+        Span<byte> head = stackalloc byte[9];
         int n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         if (n == 0) throw new InvalidDataException($"{name}: the file is empty.");
+        if (LooksLikeSafetensors(head[..n], length))
+            throw new InvalidDataException($"{name}: a safetensors file, not a PyTorch checkpoint (open it with CrossModal's checkpoint loader).");
         if (n >= 2 && head[0] == (byte)'P' && head[1] == (byte)'K') return TorchCheckpointFormat.Zip;
         if (head[0] == 0x80) return TorchCheckpointFormat.Legacy;
         if (length >= 262)
@@ -154,7 +161,7 @@ public sealed class TorchCheckpoint
             if (stream.ReadAtLeast(ustar, 5, throwOnEndOfStream: false) == 5 && ustar.SequenceEqual("ustar"u8))
                 throw new InvalidDataException($"{name}: a tar archive (the pre-0.1.10 torch format), which is not supported; re-save it with a newer torch.");
         }
-        throw new InvalidDataException($"{name}: not a PyTorch checkpoint: starts with bytes {Convert.ToHexString(head[..n])}, expected a zip archive (PK) or a pickle (80).");
+        throw new InvalidDataException($"{name}: not a PyTorch checkpoint: starts with bytes {Convert.ToHexString(head[..Math.Min(n, 4)])}, expected a zip archive (PK) or a pickle (80).");
     }
 
     private static void Materialize(List<TorchTensor> tensors, long budget, string name, CancellationToken cancellationToken)

@@ -91,4 +91,24 @@ public sealed class ModelCheckpointTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => wrong.CreateModel());
         Assert.StartsWith("wrong.pth.tar: State entry 'img_enc.fc.weight' has shape [32, 512], the model expects [64, 512]", e.Message);
     }
+
+    [Fact]
+    public void Should_TellSafetensorsFromPyTorchFilesEvenWhenTheHeaderLengthStartsWith0x80()
+    {
+        // A header of 0x380 bytes starts the file with 0x80, like a pickle; the '{' at byte 8 decides.
+        string path = Path.Combine(_dir, "x.safetensors");
+        var metadata = new Dictionary<string, string> { ["pad"] = "" };
+        for (int pad = 0; pad < 2048; pad++)
+        {
+            metadata["pad"] = new string('x', pad);
+            Safetensors.Write(path, [("w", Tensor.Zeros(1))], metadata);
+            if (File.ReadAllBytes(path)[0] == 0x80) break;
+        }
+        Assert.Equal(0x80, File.ReadAllBytes(path)[0]);
+        Assert.False(TorchCheckpoint.IsTorchCheckpoint(path));
+        var e = Assert.Throws<InvalidDataException>(() => Ckpt.Load(path));
+        Assert.Contains("a safetensors file, not a PyTorch checkpoint", e.Message);
+        Assert.True(TorchCheckpoint.IsTorchCheckpoint(CheckpointFixture.Get("vsepp").LegacyPath));
+        Assert.True(TorchCheckpoint.IsTorchCheckpoint(CheckpointFixture.Get("vsepp").ZipPath));
+    }
 }
