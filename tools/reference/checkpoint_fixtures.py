@@ -58,8 +58,8 @@ CrossModal safetensors checkpoint (CrossModal.Training.Checkpoint, "crossmodal-c
   checkpoints add optimizer state under ``optimizer.`` (ignored here).
 * ``__metadata__`` (strings): "format": "crossmodal-checkpoint/1"; "model_config": JSON with the model's settings
   in snake_case ({"model": "vsepp"|"scan", "img_dim", "embed_size", "word_dim", "vocab_size", "num_layers",
-  "no_img_norm", "no_txt_norm", "bi_gru", "precomp_enc_type", "cross_attn", "raw_feature_norm", "agg_func",
-  "lambda_softmax", "lambda_lse"}; note no_img_norm/no_txt_norm where the original flags say no_imgnorm/no_txtnorm);
+  "no_imgnorm", "no_txtnorm", "bi_gru", "precomp_enc_type", "cross_attn", "raw_feature_norm", "agg_func",
+  "lambda_softmax", "lambda_lse"}, the original flag names);
   optional "vocab" (SCAN vocabulary JSON), "train_options", "train_state", "optimizer_step".
 * Splitting names at the ``img_enc.``/``txt_enc.`` prefixes gives back the original ``model = [img_sd, txt_sd]``.
 """
@@ -929,8 +929,8 @@ def safetensors_bytes(ck, method):
             entries.append((prefix + k, t.detach().contiguous()))
     o = vars(ck["opt"])
     config = {"model": method, "img_dim": o["img_dim"], "embed_size": o["embed_size"], "word_dim": o["word_dim"],
-              "vocab_size": o["vocab_size"], "num_layers": o["num_layers"], "no_img_norm": o["no_imgnorm"],
-              "no_txt_norm": o.get("no_txtnorm", False), "bi_gru": o.get("bi_gru", False),
+              "vocab_size": o["vocab_size"], "num_layers": o["num_layers"], "no_imgnorm": o["no_imgnorm"],
+              "no_txtnorm": o.get("no_txtnorm", False), "bi_gru": o.get("bi_gru", False),
               "precomp_enc_type": o.get("precomp_enc_type", "basic"), "cross_attn": o.get("cross_attn", "t2i"),
               "raw_feature_norm": o.get("raw_feature_norm", "clipped_l2norm"), "agg_func": o.get("agg_func", "LogSumExp"),
               "lambda_softmax": o.get("lambda_softmax", 9.0), "lambda_lse": o.get("lambda_lse", 6.0)}
@@ -952,8 +952,7 @@ def opt_from_metadata(meta, name):
         raise ValueError(f"{name}: metadata 'format' is {meta.get('format')!r}, expected 'crossmodal-checkpoint/1'")
     config = json.loads(meta["model_config"])
     method = config.pop("model")
-    renames = {"no_img_norm": "no_imgnorm", "no_txt_norm": "no_txtnorm"}
-    opt = {renames.get(k, k): v for k, v in config.items()}
+    opt = dict(config)
     opt.setdefault("measure", "cosine")
     opt.setdefault("use_abs", False)
     if method == "vsepp" and opt.get("bi_gru"):
