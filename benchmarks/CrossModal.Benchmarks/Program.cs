@@ -11,6 +11,8 @@ var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchRe
     ["data-open"] = DataOpenSuite.Run,
     ["scan-train"] = ScanSuite.Train,
     ["scan-score"] = ScanSuite.Score,
+    ["vsepp-train"] = VseSuite.Train,
+    ["vsepp-eval"] = VseSuite.Eval,
 };
 
 var names = new List<string>();

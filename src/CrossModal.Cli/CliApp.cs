@@ -22,6 +22,7 @@ public static class CliApp
         root.Subcommands.Add(VocabCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         return root;
     }
 
