@@ -66,7 +66,7 @@ public sealed class PngEncoderTests
     public void Should_DrawObjectsInTheirColourOnTheBackground()
     {
         // A large red circle in the centre cell of a gray scene: centre pixel red, corner gray.
-        var scene = new Scene("s", Background: 0, [new SceneObject(Color: 0, Shape: 0, Size: 1, Cell: 4, 0f, 0f)], null, null);
+        var scene = new Scene("s", Background: 0, [new SceneObject(Color: 0, Shape: 0, Size: 2, Cell: 4, 0f, 0f)], null, null);
         var rgb = SceneRenderer.Render(scene, 96);
         Assert.Equal(new byte[] { 220, 40, 40 }, rgb.AsSpan((48 * 96 + 48) * 3, 3).ToArray());
         Assert.Equal(new byte[] { 170, 170, 170 }, rgb.AsSpan(0, 3).ToArray());
