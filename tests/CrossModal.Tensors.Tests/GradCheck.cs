@@ -23,7 +23,10 @@ internal static class GradCheck
 
     public static void Check(Func<Tensor[], Tensor> f, params Tensor[] inputs) => Check(f, new Rng(99), inputs);
 
-    public static void Check(Func<Tensor[], Tensor> f, Rng rng, params Tensor[] inputs)
+    public static void Check(Func<Tensor[], Tensor> f, Rng rng, params Tensor[] inputs) => Check(f, rng, int.MaxValue, inputs);
+
+    /// <summary>Checks at most <paramref name="samplesPerInput"/> randomly chosen elements of each input (for larger layers).</summary>
+    public static void Check(Func<Tensor[], Tensor> f, Rng rng, int samplesPerInput, params Tensor[] inputs)
     {
         foreach (var t in inputs) t.Grad = null;
         Tensor probe;
@@ -42,7 +45,13 @@ internal static class GradCheck
             Assert.NotNull(x.Grad);
             var analytic = x.Grad!.ToArray();
             var d = x.Data;
-            for (int i = 0; i < d.Length; i++)
+            var elements = Enumerable.Range(0, d.Length).ToArray();
+            if (d.Length > samplesPerInput)
+            {
+                rng.Shuffle(elements);
+                elements = elements[..samplesPerInput];
+            }
+            foreach (int i in elements)
             {
                 float keep = d[i];
                 d[i] = keep + Step;
