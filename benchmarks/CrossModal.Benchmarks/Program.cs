@@ -8,6 +8,12 @@ var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchRe
     ["gemm"] = GemmSuite.Run,
     ["gru"] = GruSuite.Run,
     ["selftest"] = SelfTestSuite.Run,
+    ["tokenize"] = TokenizeSuite.Run,
+    ["data-open"] = DataOpenSuite.Run,
+    ["scan-train"] = ScanSuite.Train,
+    ["scan-score"] = ScanSuite.Score,
+    ["vsepp-train"] = VseSuite.Train,
+    ["vsepp-eval"] = VseSuite.Eval,
 };
 
 var names = new List<string>();
