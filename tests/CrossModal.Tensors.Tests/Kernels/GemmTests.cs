@@ -282,4 +282,37 @@ public class GemmTests
             for (int j = 0; j < n; j++)
                 Assert.Equal(i == 3, float.IsNaN(c[i * n + j]));
     }
+
+    public static TheoryData<int, int, int> PackedShapes => new()
+    {
+        { 1, 1, 1 }, { 7, 33, 17 }, { 12, 64, 300 }, { 13, 97, 513 }, { 30, 700, 300 }, { 5, 40, 650 }, { 100, 65, 40 },
+    };
+
+    [Theory]
+    [MemberData(nameof(PackedShapes))]
+    public void Should_MatchUnpackedBitForBit_WithPrepackedB(int m, int n, int k)
+    {
+        var rng = new Rng((ulong)(m + 17 * n + 101 * k));
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                int lda = (ta ? m : k) + 2, ldb = (tb ? k : n) + 3, ldc = n + 1;
+                var a = new float[(ta ? k : m) * lda];
+                var b = new float[(tb ? n : k) * ldb];
+                var c = new float[m * ldc];
+                rng.Uniform(a, -1, 1);
+                rng.Uniform(b, -1, 1);
+                rng.Uniform(c, -1, 1);
+                var unpacked = (float[])c.Clone();
+                Gemm.Multiply(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.25f, unpacked, ldc);
+                var packed = (float[])c.Clone();
+                using (var pb = Gemm.Pack(tb, k, n, b, ldb))
+                    Gemm.Multiply(ta, m, 0.5f, a, lda, pb, 0.25f, packed, ldc);
+                // Same panels, same FMA chains: identical bits; and both agree with the naive product.
+                Assert.Equal(unpacked, packed);
+                var expected = Naive(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.25f, c, ldc);
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.True(Math.Abs(expected[i] - packed[i]) <= 2e-6f * (k + 1) * (1 + Math.Abs(expected[i])), $"ta={ta} tb={tb} [{i}]: {packed[i]} vs {expected[i]}");
+            }
+    }
 }
