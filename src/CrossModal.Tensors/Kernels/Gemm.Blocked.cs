@@ -57,6 +57,11 @@ public static unsafe partial class Gemm
             ScaleRows(m, n, beta, c, ldc);
             return;
         }
+        if (UsesDotPath(transA, transB, m, n, k))
+        {
+            MultiplyDot(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
         Execute(new Job(transA, transB, k, alpha, (nint)a, lda, (nint)b, ldb, 0, beta, (nint)c, ldc), m, n);
     }
 
