@@ -232,9 +232,16 @@ internal sealed unsafe class GruSequence
         var hPrev = _hPrev.AsSpan(0, _slots * H);
         Gemm.Multiply(true, false, 2 * H, H, _slots, 1f, gates, h3, hPrev, H, accWhh ? 1f : 0f, dWhh, H);
         Gemm.Multiply(true, false, H, H, _slots, 1f, ghn, H, hPrev, H, accWhh ? 1f : 0f, dWhh.Slice(2 * H * H), H);
-        ColumnSums(gates, _slots, h3, 0, 2 * H, dBhh.Slice(0, 2 * H), accBhh);
-        ColumnSums(ghn, _slots, H, 0, H, dBhh.Slice(2 * H, H), accBhh);
-        ColumnSums(gates, _slots, h3, 0, h3, dBih, accBih);
+        // Bias gradients: b_ir/b_hr and b_iz/b_hz receive the same sums (dr, dz), b_in gets dn, b_hn gets dn ⊙ r.
+        using (var sumsBuf = new PooledBuffer(4 * H))
+        {
+            var sums = sumsBuf.Span;
+            ColumnSums(gates, _slots, h3, 0, h3, sums.Slice(0, h3), false);
+            ColumnSums(ghn, _slots, H, 0, H, sums.Slice(h3, H), false);
+            AddOrCopy(sums.Slice(0, h3), dBih, accBih);
+            AddOrCopy(sums.Slice(0, 2 * H), dBhh.Slice(0, 2 * H), accBhh);
+            AddOrCopy(sums.Slice(h3, H), dBhh.Slice(2 * H, H), accBhh);
+        }
         var xs = _xs.AsSpan(0, _slots * _i);
         Gemm.Multiply(true, false, h3, _i, _slots, 1f, gates, h3, xs, _i, accWih ? 1f : 0f, dWih, _i);
         if (!dx.IsEmpty)
@@ -345,6 +352,12 @@ internal sealed unsafe class GruSequence
         _whhRzT?.Dispose();
         _whhNT?.Dispose();
         _whhRzT = _whhNT = null;
+    }
+
+    private static void AddOrCopy(ReadOnlySpan<float> src, Span<float> dst, bool accumulate)
+    {
+        if (accumulate) TensorPrimitives.Add(dst, src, dst);
+        else src.CopyTo(dst);
     }
 
     /// <summary>dst (+)= the sums over <paramref name="rows"/> rows of columns [c0, c0 + dst.Length) of m.</summary>
