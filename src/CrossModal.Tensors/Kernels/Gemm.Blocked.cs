@@ -69,11 +69,13 @@ public static unsafe partial class Gemm
     private static void Execute(Job job, int m, int n)
     {
         var (tm, tn) = Partition(m, n, job.K, Parallelism.InsideRegion ? 1 : Parallelism.Threads, job.PackedB != 0);
-        if (tm * tn == 1)
-        {
-            Run(in job, 0, m, 0, n);
-            return;
-        }
+        if (tm * tn == 1) Run(in job, 0, m, 0, n);
+        else RunParallel(job, m, n, tm, tn);
+    }
+
+    /// <summary>Runs the tm x tn parts on as many threads (a separate method, so the serial path allocates no closure).</summary>
+    private static void RunParallel(Job job, int m, int n, int tm, int tn)
+    {
         Parallelism.ForEachTask(tm * tn, t =>
         {
             int rm = t / tn, rn = t % tn;

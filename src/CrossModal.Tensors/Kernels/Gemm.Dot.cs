@@ -45,34 +45,42 @@ public static unsafe partial class Gemm
             rowsB = g;
             ldRowsB = k;
         }
+        // Groups of 4 along the long side, split across threads.
+        var job = new DotJob((nint)rowsA, ldRowsA, (nint)rowsB, ldRowsB, (nint)c, ldc, k, alpha, beta, shortIsA,
+            shortIsA ? n : m, shortIsA ? m : n);
+        int groups = (job.LongSide + 3) / 4;
+        int minGroups = (int)Math.Max(1, ParallelMinMacs / Math.Max(1L, 4L * job.ShortSide * k));
+        if ((long)m * n * k < ParallelMinMacs || Parallelism.ChunkCount(groups, minGroups) == 1) DotGroups(in job, 0, groups);
+        else DotGroupsParallel(job, groups, minGroups);
+    }
+
+    /// <summary>The dot path's operands: rows along k of op(A) and of op(B)^T, and which of them is the short one.</summary>
+    private readonly record struct DotJob(nint RowsA, int LdA, nint RowsB, int LdB, nint C, int Ldc, int K, float Alpha,
+        float Beta, bool ShortIsA, int LongSide, int ShortSide);
+
+    private static void DotGroupsParallel(DotJob job, int groups, int minGroups) =>
+        Parallelism.For(groups, minGroups, (g0, g1) => DotGroups(in job, g0, g1));
+
+    /// <summary>Groups [g0, g1) of 4 rows of the long operand against all rows of the short one.</summary>
+    private static void DotGroups(in DotJob job, int g0, int g1)
+    {
+        float* blockOut = stackalloc float[16];
+        float* ra = (float*)job.RowsA, rb = (float*)job.RowsB, c = (float*)job.C;
+        for (int g = g0; g < g1; g++)
         {
-            nint ra = (nint)rowsA, rb = (nint)rowsB, pc = (nint)c;
-            int raLd = ldRowsA, rbLd = ldRowsB;
-            // Groups of 4 along the long side, split across threads.
-            int longSide = shortIsA ? n : m, shortSide = shortIsA ? m : n;
-            int groups = (longSide + 3) / 4;
-            long macs = (long)m * n * k;
-            int minGroups = (int)Math.Max(1, ParallelMinMacs / Math.Max(1L, 4L * shortSide * k));
-            Parallelism.For(groups, macs < ParallelMinMacs ? groups : minGroups, (g0, g1) =>
+            int l0 = 4 * g, lc = Math.Min(4, job.LongSide - l0);
+            for (int s0 = 0; s0 < job.ShortSide; s0 += 4)
             {
-                float* blockOut = stackalloc float[16];
-                for (int g = g0; g < g1; g++)
+                int sc = Math.Min(4, job.ShortSide - s0);
+                int i0 = job.ShortIsA ? s0 : l0, ic = job.ShortIsA ? sc : lc;
+                int j0 = job.ShortIsA ? l0 : s0, jc = job.ShortIsA ? lc : sc;
+                Dot4x4(ra + (long)i0 * job.LdA, job.LdA, ic, rb + (long)j0 * job.LdB, job.LdB, jc, job.K, blockOut);
+                for (int i = 0; i < ic; i++)
                 {
-                    int l0 = 4 * g, lc = Math.Min(4, longSide - l0);
-                    for (int s0 = 0; s0 < shortSide; s0 += 4)
-                    {
-                        int sc = Math.Min(4, shortSide - s0);
-                        int i0 = shortIsA ? s0 : l0, ic = shortIsA ? sc : lc;
-                        int j0 = shortIsA ? l0 : s0, jc = shortIsA ? lc : sc;
-                        Dot4x4((float*)ra + (long)i0 * raLd, raLd, ic, (float*)rb + (long)j0 * rbLd, rbLd, jc, k, blockOut);
-                        for (int i = 0; i < ic; i++)
-                        {
-                            float* crow = (float*)pc + (long)(i0 + i) * ldc + j0;
-                            for (int j = 0; j < jc; j++) crow[j] = UpdateScalar(crow[j], alpha * blockOut[i * 4 + j], beta);
-                        }
-                    }
+                    float* crow = c + (long)(i0 + i) * job.Ldc + j0;
+                    for (int j = 0; j < jc; j++) crow[j] = UpdateScalar(crow[j], job.Alpha * blockOut[i * 4 + j], job.Beta);
                 }
-            });
+            }
         }
     }
 

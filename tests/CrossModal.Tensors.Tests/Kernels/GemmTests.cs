@@ -318,4 +318,32 @@ public class GemmTests
                     Assert.True(Math.Abs(expected[i] - packed[i]) <= 2e-6f * (k + 1) * (1 + Math.Abs(expected[i])), $"ta={ta} tb={tb} [{i}]: {packed[i]} vs {expected[i]}");
             }
     }
+
+    [Fact]
+    public void Should_NotAllocate_OnTheSerialHotPath()
+    {
+        // Packing buffers are per thread and reused; the edge tile lives on the stack.
+        var rng = new Rng(14);
+        int m = 100, n = 200, k = 700;
+        var a = new float[m * k];
+        var b = new float[n * k];
+        var c = new float[m * n];
+        rng.Uniform(a, -1, 1);
+        rng.Uniform(b, -1, 1);
+        int keep = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 1;
+            Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n); // warm-up: grows this thread's buffers
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // The skinny dot-product path (4 rows against a transposed B) too.
+            Gemm.Multiply(false, true, 4, n, k, 1f, a, k, b, k, 0f, c, n);
+            before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) Gemm.Multiply(false, true, 4, n, k, 1f, a, k, b, k, 0f, c, n);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally { Parallelism.Threads = keep; }
+    }
 }
