@@ -19,7 +19,10 @@ namespace CrossModal.Tensors.Kernels;
 // beta is applied by the micro-kernel in the first depth step (beta = 0 writes without reading C); later depth
 // steps add. Each element of C is one FMA chain in k order whatever the thread split or edge handling, so results
 // are bit-identical for any thread count. When a thread has at most Mr rows and B is not transposed, B is streamed
-// from the matrix itself (each B value is used once; packing would only triple the memory traffic).
+// from the matrix itself (each B value is used once; packing would only triple the memory traffic). A B operand
+// packed ahead (PackedMatrix) skips the B packing. Very skinny shapes go to the dot-product path (Gemm.Dot.cs).
+// Threads: C is cut into a grid of rectangles at tile boundaries, one per thread (see Partition); inside a parallel
+// region everything runs on the calling thread.
 public static unsafe partial class Gemm
 {
     private enum Isa { Avx512, Avx2, Scalar }
