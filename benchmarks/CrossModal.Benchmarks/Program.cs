@@ -6,6 +6,7 @@ using CrossModal.Benchmarks.Suites;
 var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchResult>>>(StringComparer.Ordinal)
 {
     ["gemm"] = GemmSuite.Run,
+    ["gru"] = GruSuite.Run,
     ["selftest"] = SelfTestSuite.Run,
     ["tokenize"] = TokenizeSuite.Run,
     ["data-open"] = DataOpenSuite.Run,

@@ -19,7 +19,10 @@ namespace CrossModal.Tensors.Kernels;
 // beta is applied by the micro-kernel in the first depth step (beta = 0 writes without reading C); later depth
 // steps add. Each element of C is one FMA chain in k order whatever the thread split or edge handling, so results
 // are bit-identical for any thread count. When a thread has at most Mr rows and B is not transposed, B is streamed
-// from the matrix itself (each B value is used once; packing would only triple the memory traffic).
+// from the matrix itself (each B value is used once; packing would only triple the memory traffic). A B operand
+// packed ahead (PackedMatrix) skips the B packing. Very skinny shapes go to the dot-product path (Gemm.Dot.cs).
+// Threads: C is cut into a grid of rectangles at tile boundaries, one per thread (see Partition); inside a parallel
+// region everything runs on the calling thread.
 public static unsafe partial class Gemm
 {
     private enum Isa { Avx512, Avx2, Scalar }
@@ -57,13 +60,25 @@ public static unsafe partial class Gemm
             ScaleRows(m, n, beta, c, ldc);
             return;
         }
-        var job = new Job(transA, transB, k, alpha, (nint)a, lda, (nint)b, ldb, beta, (nint)c, ldc);
-        var (tm, tn) = Partition(m, n, k, Parallelism.InsideRegion ? 1 : Parallelism.Threads);
-        if (tm * tn == 1)
+        if (UsesDotPath(transA, transB, m, n, k))
         {
-            Run(in job, 0, m, 0, n);
+            MultiplyDot(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
+        Execute(new Job(transA, transB, k, alpha, (nint)a, lda, (nint)b, ldb, 0, beta, (nint)c, ldc), m, n);
+    }
+
+    /// <summary>Splits C across the threads (or not) and runs each part.</summary>
+    private static void Execute(Job job, int m, int n)
+    {
+        var (tm, tn) = Partition(m, n, job.K, Parallelism.InsideRegion ? 1 : Parallelism.Threads, job.PackedB != 0);
+        if (tm * tn == 1) Run(in job, 0, m, 0, n);
+        else RunParallel(job, m, n, tm, tn);
+    }
+
+    /// <summary>Runs the tm x tn parts on as many threads (a separate method, so the serial path allocates no closure).</summary>
+    private static void RunParallel(Job job, int m, int n, int tm, int tn)
+    {
         Parallelism.ForEachTask(tm * tn, t =>
         {
             int rm = t / tn, rn = t % tn;
@@ -74,8 +89,9 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Everything a thread needs to compute its rectangle of C (pointers as nint so lambdas can carry them).</summary>
+    /// <remarks>PackedB, when not 0, points at B already packed by <see cref="PackedMatrix"/> (row stride PaddedN).</remarks>
     private readonly record struct Job(bool TransA, bool TransB, int K, float Alpha, nint A, int Lda, nint B, int Ldb,
-        float Beta, nint C, int Ldc);
+        nint PackedB, float Beta, nint C, int Ldc);
 
     /// <summary>
     /// Chooses a tm x tn grid of threads over C (tm * tn = threads, or 1 x 1 for small products). Each thread packs
@@ -83,7 +99,7 @@ public static unsafe partial class Gemm
     /// the grid minimises the largest thread's arithmetic plus its packing. Depends only on the shape and the
     /// thread count.
     /// </summary>
-    internal static (int Tm, int Tn) Partition(int m, int n, int k, int threads)
+    internal static (int Tm, int Tn) Partition(int m, int n, int k, int threads, bool prepackedB = false)
     {
         if (threads <= 1 || (long)m * n * k < ParallelMinMacs) return (1, 1);
         long tilesM = (m + Mr - 1) / Mr, tilesN = (n + Nr - 1) / Nr;
@@ -97,7 +113,8 @@ public static unsafe partial class Gemm
             long rows = (tilesM + tm - 1) / tm * Mr, cols = (tilesN + tn - 1) / tn * Nr;
             double macs = (double)rows * cols * k;
             // A is packed once per row block, B once per row block of Mc rows.
-            double packing = (double)rows * k + (double)k * cols * ((rows + Mc - 1) / Mc);
+            // A prepacked B costs no packing, but every row split streams all of it again.
+            double packing = (double)rows * k + (double)k * cols * ((rows + Mc - 1) / Mc) * (prepackedB ? 0.5 : 1);
             double cost = macs + 16 * packing;
             if (cost < bestCost)
             {
@@ -125,11 +142,13 @@ public static unsafe partial class Gemm
         float* a = (float*)job.A, b = (float*)job.B, c = (float*)job.C;
         int kBlocks = (k + Kc - 1) / Kc;
         int rows = m1 - m0;
-        bool streamB = !job.TransB && rows <= mr;
+        bool prepacked = job.PackedB != 0;
+        int paddedN = (job.Ldb + nr - 1) / nr * nr; // for a prepacked B, Ldb holds n
+        bool streamB = !prepacked && !job.TransB && rows <= mr;
         int mcMax = Math.Min(Mc, (rows + mr - 1) / mr * mr);
         int ncMax = Math.Min(Nc, (n1 - n0 + nr - 1) / nr * nr);
         int kcMax = (k + kBlocks - 1) / kBlocks;
-        var buffers = PackBuffers.ForThisThread((long)mcMax * kcMax, streamB ? (long)nr * kcMax : (long)ncMax * kcMax);
+        var buffers = PackBuffers.ForThisThread((long)mcMax * kcMax, streamB || prepacked ? (long)nr * kcMax : (long)ncMax * kcMax);
         float* packedA = buffers.A, packedB = buffers.B;
         float* tile = stackalloc float[Mr512 * Nr512];
 
@@ -151,14 +170,16 @@ public static unsafe partial class Gemm
                         StreamedBlock(b, job.Ldb, pc, jc, nc, kc, packedA, packedB, cBlock, job.Ldc, mc, beta, tile);
                         continue;
                     }
-                    PackB(job.TransB, b, job.Ldb, pc, kc, jc, nc, packedB);
+                    float* bBlock = packedB;
+                    if (prepacked) bBlock = (float*)job.PackedB + (long)pc * paddedN + (long)jc * kc;
+                    else PackB(job.TransB, b, job.Ldb, pc, kc, jc, nc, packedB);
                     // The A panel (Mr x kc) stays in L1 while the B block (kc x nc, in L2) streams past it.
                     for (int ir = 0; ir < mc; ir += mr)
                     {
                         float* aPanel = packedA + (long)ir * kc;
                         int tileRows = Math.Min(mr, mc - ir);
                         for (int jr = 0; jr < nc; jr += nr)
-                            Tile(aPanel, packedB + (long)jr * kc, nr, kc, cBlock + (long)ir * job.Ldc + jr, job.Ldc,
+                            Tile(aPanel, bBlock + (long)jr * kc, nr, kc, cBlock + (long)ir * job.Ldc + jr, job.Ldc,
                                 tileRows, Math.Min(nr, nc - jr), beta, tile);
                     }
                 }

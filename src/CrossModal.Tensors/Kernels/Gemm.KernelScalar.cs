@@ -3,8 +3,9 @@ using System.Runtime.CompilerServices;
 namespace CrossModal.Tensors.Kernels;
 
 // Scalar micro-kernel for machines (or test runs) without 256-bit vectors: a 4 x 4 block of accumulators in
-// registers. Uses MathF.FusedMultiplyAdd so every width computes each element of C as the same FMA chain (the JIT
-// emits vfmadd when FMA exists and a correctly rounded software fallback otherwise).
+// registers. Such machines have no FMA either, and MathF.FusedMultiplyAdd's exact software fallback costs ~2 ns,
+// so this kernel multiplies and adds separately (results differ from the FMA kernels in the last bits; each
+// width is deterministic on its own).
 public static unsafe partial class Gemm
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -16,14 +17,14 @@ public static unsafe partial class Gemm
         {
             float b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
             float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-            c00 = MathF.FusedMultiplyAdd(a0, b0, c00); c01 = MathF.FusedMultiplyAdd(a0, b1, c01);
-            c02 = MathF.FusedMultiplyAdd(a0, b2, c02); c03 = MathF.FusedMultiplyAdd(a0, b3, c03);
-            c10 = MathF.FusedMultiplyAdd(a1, b0, c10); c11 = MathF.FusedMultiplyAdd(a1, b1, c11);
-            c12 = MathF.FusedMultiplyAdd(a1, b2, c12); c13 = MathF.FusedMultiplyAdd(a1, b3, c13);
-            c20 = MathF.FusedMultiplyAdd(a2, b0, c20); c21 = MathF.FusedMultiplyAdd(a2, b1, c21);
-            c22 = MathF.FusedMultiplyAdd(a2, b2, c22); c23 = MathF.FusedMultiplyAdd(a2, b3, c23);
-            c30 = MathF.FusedMultiplyAdd(a3, b0, c30); c31 = MathF.FusedMultiplyAdd(a3, b1, c31);
-            c32 = MathF.FusedMultiplyAdd(a3, b2, c32); c33 = MathF.FusedMultiplyAdd(a3, b3, c33);
+            c00 += a0 * b0; c01 += a0 * b1;
+            c02 += a0 * b2; c03 += a0 * b3;
+            c10 += a1 * b0; c11 += a1 * b1;
+            c12 += a1 * b2; c13 += a1 * b3;
+            c20 += a2 * b0; c21 += a2 * b1;
+            c22 += a2 * b2; c23 += a2 * b3;
+            c30 += a3 * b0; c31 += a3 * b1;
+            c32 += a3 * b2; c33 += a3 * b3;
             a += MrScalar;
             b += ldb;
         }

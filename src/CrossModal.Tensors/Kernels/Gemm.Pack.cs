@@ -38,6 +38,11 @@ public static unsafe partial class Gemm
                 if (!transA) PackAPanelRows12(a + (long)(i0 + ir) * lda + p0, lda, alpha, kc, dst);
                 continue;
             }
+            if (Kind == Isa.Avx2 && rows == Mr256 && !transA)
+            {
+                PackAPanelRows6(a + (long)(i0 + ir) * lda + p0, lda, alpha, kc, dst);
+                continue;
+            }
             for (int p = 0; p < kc; p++)
             {
                 float* d = dst + (long)p * mr;
@@ -104,6 +109,11 @@ public static unsafe partial class Gemm
                     Vector512.Store(Vector512.Load(src + 16), dst + 16);
                 }
             }
+            return;
+        }
+        if (cols == nr && Kind == Isa.Avx2 && transB)
+        {
+            PackBTransposedAvx2(b + (long)j * ldb + p0, ldb, kc, dst);
             return;
         }
         if (cols == nr && Kind == Isa.Avx2 && !transB)
@@ -282,4 +292,83 @@ public static unsafe partial class Gemm
         }
     }
 
+
+    /// <summary>AVX2 twin of <see cref="PackAPanelRows12"/>: 6 rows (plus 2 zero rows) through 8 x 8 transposes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackAPanelRows6(float* a, int lda, float alpha, int kc, float* dst)
+    {
+        var scale = Vector256.Create(alpha);
+        float* t = stackalloc float[64];
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            Transpose8(a + p, lda, 6, scale, t, 8);
+            for (int q = 0; q < 8; q++)
+            {
+                float* d = dst + (long)(p + q) * 6;
+                Vector128.Store(Vector128.Load(t + q * 8), d);
+                d[4] = t[q * 8 + 4];
+                d[5] = t[q * 8 + 5];
+            }
+        }
+        for (; p < kc; p++)
+            for (int i = 0; i < 6; i++) dst[(long)p * 6 + i] = alpha * a[(long)i * lda + p];
+    }
+
+    /// <summary>AVX2 twin of <see cref="PackBTransposedHalf16"/>: 16 stored rows of B into 16-float panel steps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackBTransposedAvx2(float* b, int ldb, int kc, float* dst)
+    {
+        var one = Vector256.Create(1f);
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            Transpose8(b + p, ldb, 8, one, dst + (long)p * 16, 16);
+            Transpose8(b + (long)8 * ldb + p, ldb, 8, one, dst + (long)p * 16 + 8, 16);
+        }
+        for (; p < kc; p++)
+            for (int i = 0; i < 16; i++) dst[(long)p * 16 + i] = b[(long)i * ldb + p];
+    }
+
+    /// <summary>
+    /// 8 x 8 register transpose (AVX): 8 k-values of 8 rows (rows at or past <paramref name="rows"/> read as zero)
+    /// become 8 k-steps of 8 floats at dst + q * dstStride. Interleave pairs (32-bit), pairs of pairs (64-bit), then
+    /// swap 128-bit halves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose8(float* src, nint ld, int rows, Vector256<float> scale, float* dst, nint dstStride)
+    {
+        var r0 = Vector256.Load(src) * scale;
+        var r1 = rows > 1 ? Vector256.Load(src + ld) * scale : default;
+        var r2 = rows > 2 ? Vector256.Load(src + 2 * ld) * scale : default;
+        var r3 = rows > 3 ? Vector256.Load(src + 3 * ld) * scale : default;
+        var r4 = rows > 4 ? Vector256.Load(src + 4 * ld) * scale : default;
+        var r5 = rows > 5 ? Vector256.Load(src + 5 * ld) * scale : default;
+        var r6 = rows > 6 ? Vector256.Load(src + 6 * ld) * scale : default;
+        var r7 = rows > 7 ? Vector256.Load(src + 7 * ld) * scale : default;
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Vector256.Store(Avx.Permute2x128(u0, u4, 0x20), dst);
+        Vector256.Store(Avx.Permute2x128(u1, u5, 0x20), dst + dstStride);
+        Vector256.Store(Avx.Permute2x128(u2, u6, 0x20), dst + 2 * dstStride);
+        Vector256.Store(Avx.Permute2x128(u3, u7, 0x20), dst + 3 * dstStride);
+        Vector256.Store(Avx.Permute2x128(u0, u4, 0x31), dst + 4 * dstStride);
+        Vector256.Store(Avx.Permute2x128(u1, u5, 0x31), dst + 5 * dstStride);
+        Vector256.Store(Avx.Permute2x128(u2, u6, 0x31), dst + 6 * dstStride);
+        Vector256.Store(Avx.Permute2x128(u3, u7, 0x31), dst + 7 * dstStride);
+    }
 }

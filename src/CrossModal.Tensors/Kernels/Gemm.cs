@@ -56,6 +56,51 @@ public static unsafe partial class Gemm
         }
     }
 
+    /// <summary>
+    /// Packs op(B) [k x n] (B stored [k x n], or [n x k] when <paramref name="transB"/>) for repeated use with
+    /// <see cref="Multiply(bool, int, float, ReadOnlySpan{float}, int, PackedMatrix, float, Span{float}, int)"/>.
+    /// The caller disposes the result.
+    /// </summary>
+    internal static PackedMatrix Pack(bool transB, int k, int n, ReadOnlySpan<float> b, int ldb)
+    {
+        CheckArguments(false, transB, 1, n, k, k, Math.Max(1, k), b.Length, ldb, n, Math.Max(1, n));
+        var packed = new PackedMatrix(k, n, Nr);
+        fixed (float* pb = b)
+        fixed (float* ps = packed.Storage)
+        {
+            packed.Offset = (int)((64 - ((nint)ps & 63)) & 63) / sizeof(float);
+            float* dst = ps + packed.Offset;
+            int kBlocks = (k + Kc - 1) / Kc;
+            for (int kb = 0; kb < kBlocks && n > 0; kb++)
+            {
+                int pc = (int)((long)k * kb / kBlocks), kc = (int)((long)k * (kb + 1) / kBlocks) - pc;
+                PackB(transB, pb, ldb, pc, kc, 0, n, dst + (long)pc * packed.PaddedN);
+            }
+        }
+        return packed;
+    }
+
+    /// <summary>C = alpha * op(A) * B + beta * C with B packed by <see cref="Pack"/>; op(A) is m x b.K, C is m x b.N.</summary>
+    internal static void Multiply(bool transA, int m, float alpha, ReadOnlySpan<float> a, int lda, PackedMatrix b,
+        float beta, Span<float> c, int ldc)
+    {
+        int n = b.N, k = b.K;
+        CheckArguments(transA, false, m, n, k, a.Length, lda, (long)k * n, Math.Max(1, n), c.Length, ldc);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a)
+        fixed (float* pc = c)
+        fixed (float* ps = b.Storage)
+        {
+            if (k == 0 || alpha == 0f)
+            {
+                ScaleRows(m, n, beta, pc, ldc);
+                return;
+            }
+            // For a prepacked B the job's Ldb carries n (the panels' padded stride is derived from it).
+            Execute(new Job(transA, false, k, alpha, (nint)pa, lda, 0, n, (nint)(ps + b.Offset), beta, (nint)pc, ldc), m, n);
+        }
+    }
+
     internal static void CheckArguments(bool transA, bool transB, int m, int n, int k, long aLength, int lda,
         long bLength, int ldb, long cLength, int ldc)
     {

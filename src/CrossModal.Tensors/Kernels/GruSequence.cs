@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using CrossModal.Tensors.Threading;
 
 namespace CrossModal.Tensors.Kernels;
 
@@ -8,22 +11,35 @@ namespace CrossModal.Tensors.Kernels;
 /// valid step), padded outputs are zero, and the final state is the state after the last step processed.
 /// Gate equations are PyTorch's: r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
 /// n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (h − n) ⊙ z + n.
-/// Cost structure (what makes it fast): the input projections of all steps are one GEMM, each step only multiplies
-/// the still-active rows by W_hh (rows are kept sorted by length so the active ones are a prefix), and in the
-/// backward pass dW_hh, dW_ih and dX are each a single GEMM over all steps.
-/// Lifetime: every buffer is allocated by the constructor on the calling thread (pooled inside a TensorScope), so
-/// Forward and Backward may run on a worker thread.
+/// <para>
+/// Cost structure. Rows are sorted by length (longest first), so at step s the still-active rows are a prefix of
+/// a_s rows; (step, rank) pairs are numbered as "slots" step by step, and everything per position is stored in slot
+/// order, so padded positions cost nothing. The input projections of all slots are one GEMM; each step multiplies
+/// the active prefix by W_hh, split into its r,z rows (accumulated straight into the slot rows of the input
+/// projection) and its n rows, against copies of W_hh packed once per sequence; in the backward pass dW_hh, dW_ih
+/// and dX are each a single GEMM over all slots. The gate arithmetic works on L1-resident rows and, when the
+/// direction has both cores to itself, is split across them by rows.
+/// </para>
+/// Lifetime: the activations live in buffers allocated by the constructor on the calling thread (pooled inside a
+/// TensorScope), so Forward and Backward may run on a worker thread. Backward consumes the saved activations (it
+/// overwrites them with gradients): it runs at most once.
 /// </summary>
-internal sealed class GruSequence
+internal sealed unsafe class GruSequence
 {
+    /// <summary>Rows per chunk when a step's gate arithmetic is split across threads (~1.5 µs per row at H = 1024).</summary>
+    private const int GateRowsPerChunk = 16;
+
     private readonly int _b, _t, _i, _h;
     private readonly bool _reverse, _saveForBackward;
     private readonly int[] _lengths, _order, _active, _slotStart;
     private readonly int _slots;
-    private readonly float[] _gi;        // [B*T, 3H]: W_ih x + b_ih for every (b, t)
-    private readonly float[] _hidden;    // [B, H] current state, rows in sorted order
-    private readonly float[] _gh;        // [B, 3H] scratch: W_hh h + b_hh of the active rows
-    private readonly float[]? _r, _z, _n, _ghn, _hPrev; // [slots, H] saved activations
+    private readonly float[] _xs;        // [slots, I]: the input of each slot (kept for dW_ih)
+    private readonly float[] _gates;     // [slots, 3H]: W_ih x, then (r, z, n) after the step, then (dr, dz, dn) in Backward
+    private readonly float[] _ghn;       // [slots, H] (training) or [B, H]: W_hn h + b_hn, then dn ⊙ r in Backward
+    private readonly float[] _hidden;    // [B, H]: the current state, rows in sorted order
+    private readonly float[]? _hPrev;    // [slots, H]: the state each slot started from
+    private readonly float[] _bias;      // [4H]: b_ir + b_hr, b_iz + b_hz, b_in, b_hn
+    private PackedMatrix? _whhRzT, _whhNT; // op(B) = W_hh[0:2H]^T and W_hh[2H:3H]^T, packed for the forward steps
 
     public GruSequence(int batch, int steps, int inputSize, int hiddenSize, ReadOnlySpan<int> lengths, bool reverse, bool saveForBackward)
     {
@@ -46,17 +62,12 @@ internal sealed class GruSequence
             _slotStart[s + 1] = _slotStart[s] + a;
         }
         _slots = _slotStart[maxLen];
-        _gi = TensorScope.Allocate(batch * steps * 3 * hiddenSize, clear: false);
+        _xs = TensorScope.Allocate(_slots * inputSize, clear: false);
+        _gates = TensorScope.Allocate(_slots * 3 * hiddenSize, clear: false);
+        _ghn = TensorScope.Allocate((saveForBackward ? _slots : batch) * hiddenSize, clear: false);
         _hidden = TensorScope.Allocate(batch * hiddenSize, clear: false);
-        _gh = TensorScope.Allocate(batch * 3 * hiddenSize, clear: false);
-        if (saveForBackward)
-        {
-            _r = TensorScope.Allocate(_slots * hiddenSize, clear: false);
-            _z = TensorScope.Allocate(_slots * hiddenSize, clear: false);
-            _n = TensorScope.Allocate(_slots * hiddenSize, clear: false);
-            _ghn = TensorScope.Allocate(_slots * hiddenSize, clear: false);
-            _hPrev = TensorScope.Allocate(_slots * hiddenSize, clear: false);
-        }
+        _bias = TensorScope.Allocate(4 * hiddenSize, clear: false);
+        if (saveForBackward) _hPrev = TensorScope.Allocate(_slots * hiddenSize, clear: false);
     }
 
     /// <summary>Stable sort of row indices by length, longest first (pack_padded_sequence order).</summary>
@@ -64,8 +75,9 @@ internal sealed class GruSequence
     {
         var order = new int[lengths.Length];
         for (int i = 0; i < order.Length; i++) order[i] = i;
-        var keys = lengths.Select(l => -l).ToArray();
-        Array.Sort((int[])keys.Clone(), order);
+        var keys = new int[lengths.Length];
+        for (int i = 0; i < keys.Length; i++) keys[i] = -lengths[i];
+        Array.Sort(keys, order);
         // Array.Sort is not stable; restore index order among equal lengths so results never depend on it.
         int start = 0;
         while (start < order.Length)
@@ -80,18 +92,35 @@ internal sealed class GruSequence
 
     private int TimeOf(int row, int step) => _reverse ? _lengths[row] - 1 - step : step;
 
+    /// <summary>Row of the padded [B*T] layout that slot (step, rank) stands for.</summary>
+    private int PaddedRow(int step, int rank)
+    {
+        int b = _order[rank];
+        return b * _t + TimeOf(b, step);
+    }
+
     /// <summary>
     /// Runs the sequence. <paramref name="x"/> is [B*T, I] row-major; outputs go to
     /// output[(b*T + t) * outStride + outOffset .. + H] (padded positions are written as zero); the final state of
     /// each row goes to hN[b*H ..]; <paramref name="h0"/> [B*H] may be empty (zeros).
     /// </summary>
-    public unsafe void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> wih, ReadOnlySpan<float> whh, ReadOnlySpan<float> bih,
+    public void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> wih, ReadOnlySpan<float> whh, ReadOnlySpan<float> bih,
         ReadOnlySpan<float> bhh, ReadOnlySpan<float> h0, Span<float> output, int outStride, int outOffset, Span<float> hN)
     {
-        int h3 = 3 * _h, H = _h;
-        var gi = _gi.AsSpan(0, _b * _t * h3);
-        for (int row = 0; row < _b * _t; row++) bih.CopyTo(gi.Slice(row * h3, h3));
-        Gemm.Multiply(false, true, _b * _t, h3, _i, 1f, x, _i, wih, _i, 1f, gi, h3);
+        int H = _h, h3 = 3 * H;
+        // Biases enter in the gate arithmetic: b_ir + b_hr and b_iz + b_hz combined, b_in and b_hn apart.
+        var bias = _bias.AsSpan(0, 4 * H);
+        TensorPrimitives.Add(bih.Slice(0, 2 * H), bhh.Slice(0, 2 * H), bias.Slice(0, 2 * H));
+        bih.Slice(2 * H, H).CopyTo(bias.Slice(2 * H, H));
+        bhh.Slice(2 * H, H).CopyTo(bias.Slice(3 * H, H));
+
+        // Input projections of every slot: one GEMM over the inputs gathered in slot order.
+        var xs = _xs.AsSpan(0, _slots * _i);
+        for (int s = 0; s < _active.Length; s++)
+            for (int k = 0; k < _active[s]; k++)
+                x.Slice(PaddedRow(s, k) * _i, _i).CopyTo(xs.Slice((_slotStart[s] + k) * _i, _i));
+        var gates = _gates.AsSpan(0, _slots * h3);
+        Gemm.Multiply(false, true, _slots, h3, _i, 1f, xs, _i, wih, _i, 0f, gates, h3);
 
         var hidden = _hidden.AsSpan(0, _b * H);
         for (int k = 0; k < _b; k++)
@@ -99,132 +128,242 @@ internal sealed class GruSequence
             var dst = hidden.Slice(k * H, H);
             if (h0.IsEmpty) dst.Clear(); else h0.Slice(_order[k] * H, H).CopyTo(dst);
         }
+        // Only padded positions need clearing; every valid one is written by its step.
         for (int b = 0; b < _b; b++)
-            for (int t = 0; t < _t; t++) output.Slice((b * _t + t) * outStride + outOffset, H).Clear();
+            for (int t = _lengths[b]; t < _t; t++) output.Slice((b * _t + t) * outStride + outOffset, H).Clear();
 
-        var gh = _gh.AsSpan(0, _b * h3);
-        for (int s = 0; s < _active.Length; s++)
+        _whhRzT = Gemm.Pack(true, H, 2 * H, whh, H);
+        _whhNT = Gemm.Pack(true, H, H, whh.Slice(2 * H * H), H);
+        fixed (float* pOut = output)
         {
-            int a = _active[s];
-            for (int k = 0; k < a; k++) bhh.CopyTo(gh.Slice(k * h3, h3));
-            Gemm.Multiply(false, true, a, h3, H, 1f, hidden, H, whh, H, 1f, gh, h3);
-            int slot0 = _slotStart[s];
-            for (int k = 0; k < a; k++)
+            for (int s = 0; s < _active.Length; s++)
             {
-                int b = _order[k], t = TimeOf(b, s);
-                var g = gi.Slice((b * _t + t) * h3, h3);
-                var hh = gh.Slice(k * h3, h3);
-                var hPrev = hidden.Slice(k * H, H);
-                Span<float> r, z, n;
-                if (_saveForBackward)
-                {
-                    int o = (slot0 + k) * H;
-                    r = _r.AsSpan(o, H);
-                    z = _z.AsSpan(o, H);
-                    n = _n.AsSpan(o, H);
-                    hh.Slice(2 * H, H).CopyTo(_ghn.AsSpan(o, H));
-                    hPrev.CopyTo(_hPrev.AsSpan(o, H));
-                }
+                int a = _active[s], slot0 = _slotStart[s];
+                var ghn = _ghn.AsSpan((_saveForBackward ? slot0 : 0) * H, a * H);
+                // r,z pre-activations accumulate onto the slots' input projections; W_hn h goes apart (r multiplies it).
+                Gemm.Multiply(false, a, 1f, hidden, H, _whhRzT, 1f, gates.Slice(slot0 * h3, a * h3), h3);
+                Gemm.Multiply(false, a, 1f, hidden, H, _whhNT, 0f, ghn, H);
+                nint outBase = (nint)(pOut + outOffset);
+                if (Parallelism.ChunkCount(a, GateRowsPerChunk) > 1)
+                    Parallelism.For(a, GateRowsPerChunk, (k0, k1) => ForwardGates(s, k0, k1, (float*)outBase, outStride));
                 else
-                {
-                    // Without a backward pass the gates live in the (already consumed) W_hh h slots.
-                    r = hh.Slice(0, H);
-                    z = hh.Slice(H, H);
-                    n = g.Slice(2 * H, H);
-                }
-                TensorPrimitives.Add(g.Slice(0, H), hh.Slice(0, H), r);
-                TensorPrimitives.Sigmoid(r, r);
-                TensorPrimitives.Add(g.Slice(H, H), hh.Slice(H, H), z);
-                TensorPrimitives.Sigmoid(z, z);
-                TensorPrimitives.FusedMultiplyAdd(r, hh.Slice(2 * H, H), g.Slice(2 * H, H), n);
-                TensorPrimitives.Tanh(n, n);
-                // h' = (h - n) * z + n, written in place over h.
-                TensorPrimitives.Subtract(hPrev, n, hPrev);
-                TensorPrimitives.FusedMultiplyAdd(hPrev, z, n, hPrev);
-                hPrev.CopyTo(output.Slice((b * _t + t) * outStride + outOffset, H));
+                    ForwardGates(s, 0, a, (float*)outBase, outStride);
             }
         }
         for (int k = 0; k < _b; k++) hidden.Slice(k * H, H).CopyTo(hN.Slice(_order[k] * H, H));
+        if (!_saveForBackward) ReleasePacked();
+    }
+
+    /// <summary>Gate arithmetic of step <paramref name="s"/> for ranks [k0, k1): updates the state and writes the outputs.</summary>
+    private void ForwardGates(int s, int k0, int k1, float* output, int outStride)
+    {
+        int H = _h, h3 = 3 * H, slot0 = _slotStart[s];
+        var bRz = new ReadOnlySpan<float>(_bias, 0, 2 * H);
+        var bIn = new ReadOnlySpan<float>(_bias, 2 * H, H);
+        var bHn = new ReadOnlySpan<float>(_bias, 3 * H, H);
+        for (int k = k0; k < k1; k++)
+        {
+            int slot = slot0 + k;
+            var rz = _gates.AsSpan(slot * h3, 2 * H);
+            var n = _gates.AsSpan(slot * h3 + 2 * H, H);
+            var ghn = _ghn.AsSpan((_saveForBackward ? slot : k) * H, H);
+            var h = _hidden.AsSpan(k * H, H);
+            TensorPrimitives.Add(rz, bRz, rz);
+            TensorPrimitives.Sigmoid(rz, rz);
+            var r = rz.Slice(0, H);
+            var z = rz.Slice(H, H);
+            TensorPrimitives.Add(ghn, bHn, ghn);
+            TensorPrimitives.Add(n, bIn, n);
+            TensorPrimitives.FusedMultiplyAdd(r, ghn, n, n);
+            TensorPrimitives.Tanh(n, n);
+            if (_saveForBackward) h.CopyTo(_hPrev.AsSpan(slot * H, H));
+            // h' = (h - n) * z + n, in place over h.
+            TensorPrimitives.Subtract(h, n, h);
+            TensorPrimitives.FusedMultiplyAdd(h, z, n, h);
+            h.CopyTo(new Span<float>(output + (long)PaddedRow(s, k) * outStride, H));
+        }
     }
 
     /// <summary>
     /// Back-propagates. <paramref name="dOutput"/> (same layout as the forward output; may be empty) and
     /// <paramref name="dhN"/> [B*H] (may be empty) are the incoming gradients. Gradients are added into the weight
     /// and bias gradients when the accumulate flags say so, else overwrite them; <paramref name="dx"/> [B*T, I]
-    /// is overwritten; <paramref name="dh0"/> [B*H] is overwritten when not empty.
+    /// is overwritten when not empty (empty skips the input-gradient GEMM); <paramref name="dh0"/> [B*H] is
+    /// overwritten when not empty.
     /// </summary>
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> wih, ReadOnlySpan<float> whh,
         ReadOnlySpan<float> dOutput, int outStride, int outOffset, ReadOnlySpan<float> dhN,
         Span<float> dx, Span<float> dWih, bool accWih, Span<float> dWhh, bool accWhh, Span<float> dBih, bool accBih,
         Span<float> dBhh, bool accBhh, Span<float> dh0)
     {
-        if (!_saveForBackward) throw new InvalidOperationException("GRU backward needs the forward activations (recorded without gradient).");
-        int h3 = 3 * _h, H = _h;
-        using var dGiBuf = new PooledBuffer(_b * _t * h3);
-        using var dGhBuf = new PooledBuffer(Math.Max(1, _slots) * h3);
+        if (!_saveForBackward || _whhRzT is null) throw new InvalidOperationException("GRU backward needs the forward activations (recorded without gradient, or already used).");
+        int H = _h, h3 = 3 * H;
+        ReleasePacked();
         using var dhBuf = new PooledBuffer(_b * H);
-        var dGi = dGiBuf.Span;
-        var dGh = dGhBuf.Span.Slice(0, _slots * h3);
         var dh = dhBuf.Span;
-        dGi.Clear();
         for (int k = 0; k < _b; k++)
         {
             var dst = dh.Slice(k * H, H);
             if (dhN.IsEmpty) dst.Clear(); else dhN.Slice(_order[k] * H, H).CopyTo(dst);
         }
-        for (int s = _active.Length - 1; s >= 0; s--)
+        // dh_prev += dG_rz W_hh[0:2H] + (dn ⊙ r) W_hh[2H:3H], against W_hh packed once for all steps.
+        using var whhRz = Gemm.Pack(false, 2 * H, H, whh, H);
+        using var whhN = Gemm.Pack(false, H, H, whh.Slice(2 * H * H), H);
+        var gates = _gates.AsSpan(0, _slots * h3);
+        var ghn = _ghn.AsSpan(0, _slots * H);
+        fixed (float* pdOut = dOutput)
+        fixed (float* pdh = dh)
         {
-            int a = _active[s], slot0 = _slotStart[s];
-            for (int k = 0; k < a; k++)
+            nint dOutBase = dOutput.IsEmpty ? 0 : (nint)(pdOut + outOffset), dhBase = (nint)pdh;
+            for (int s = _active.Length - 1; s >= 0; s--)
             {
-                int b = _order[k], t = TimeOf(b, s);
-                var dhk = dh.Slice(k * H, H);
-                if (!dOutput.IsEmpty) TensorPrimitives.Add(dhk, dOutput.Slice((b * _t + t) * outStride + outOffset, H), dhk);
-                int o = (slot0 + k) * H;
-                var r = _r.AsSpan(o, H);
-                var z = _z.AsSpan(o, H);
-                var n = _n.AsSpan(o, H);
-                var ghn = _ghn.AsSpan(o, H);
-                var hp = _hPrev.AsSpan(o, H);
-                var gRow = dGi.Slice((b * _t + t) * h3, h3);
-                var hRow = dGh.Slice((slot0 + k) * h3, h3);
-                for (int j = 0; j < H; j++)
-                {
-                    float dhj = dhk[j], zj = z[j], nj = n[j], rj = r[j];
-                    float dn = dhj * (1f - zj);
-                    float dz = dhj * (hp[j] - nj);
-                    float dan = dn * (1f - nj * nj);
-                    float dar = dan * ghn[j] * rj * (1f - rj);
-                    float daz = dz * zj * (1f - zj);
-                    gRow[j] = dar;
-                    gRow[H + j] = daz;
-                    gRow[2 * H + j] = dan;
-                    hRow[j] = dar;
-                    hRow[H + j] = daz;
-                    hRow[2 * H + j] = dan * rj;
-                    dhk[j] = dhj * zj; // the direct path; W_hh^T dGh is added below
-                }
+                int a = _active[s], slot0 = _slotStart[s];
+                if (Parallelism.ChunkCount(a, GateRowsPerChunk) > 1)
+                    Parallelism.For(a, GateRowsPerChunk, (k0, k1) => BackwardGates(s, k0, k1, (float*)dOutBase, outStride, (float*)dhBase));
+                else
+                    BackwardGates(s, 0, a, (float*)dOutBase, outStride, pdh);
+                Gemm.Multiply(false, a, 1f, gates.Slice(slot0 * h3, a * h3), h3, whhRz, 1f, dh, H);
+                Gemm.Multiply(false, a, 1f, ghn.Slice(slot0 * H, a * H), H, whhN, 1f, dh, H);
             }
-            // dh_prev[0..a) += dGh_s W_hh
-            Gemm.Multiply(false, false, a, H, h3, 1f, dGh.Slice(slot0 * h3), h3, whh, H, 1f, dh, H);
         }
-        // Weight gradients over all steps at once.
-        if (_slots > 0)
+
+        // Weight and bias gradients over all slots at once. gates now holds (dr, dz, dn) pre-activation gradients,
+        // ghn holds dn ⊙ r (the gradient of W_hn h + b_hn).
+        var hPrev = _hPrev.AsSpan(0, _slots * H);
+        Gemm.Multiply(true, false, 2 * H, H, _slots, 1f, gates, h3, hPrev, H, accWhh ? 1f : 0f, dWhh, H);
+        Gemm.Multiply(true, false, H, H, _slots, 1f, ghn, H, hPrev, H, accWhh ? 1f : 0f, dWhh.Slice(2 * H * H), H);
+        // Bias gradients: b_ir/b_hr and b_iz/b_hz receive the same sums (dr, dz), b_in gets dn, b_hn gets dn ⊙ r.
+        using (var sumsBuf = new PooledBuffer(4 * H))
         {
-            Gemm.Multiply(true, false, h3, H, _slots, 1f, dGh, h3, _hPrev.AsSpan(0, _slots * H), H, accWhh ? 1f : 0f, dWhh, H);
+            var sums = sumsBuf.Span;
+            ColumnSums(gates, _slots, h3, 0, h3, sums.Slice(0, h3), false);
+            ColumnSums(ghn, _slots, H, 0, H, sums.Slice(h3, H), false);
+            AddOrCopy(sums.Slice(0, h3), dBih, accBih);
+            AddOrCopy(sums.Slice(0, 2 * H), dBhh.Slice(0, 2 * H), accBhh);
+            AddOrCopy(sums.Slice(h3, H), dBhh.Slice(2 * H, H), accBhh);
         }
-        else if (!accWhh) dWhh.Clear();
-        ColumnSums(dGh, _slots, h3, dBhh, accBhh);
-        Gemm.Multiply(true, false, h3, _i, _b * _t, 1f, dGi, h3, x, _i, accWih ? 1f : 0f, dWih, _i);
-        ColumnSums(dGi, _b * _t, h3, dBih, accBih);
-        Gemm.Multiply(false, false, _b * _t, _i, h3, 1f, dGi, h3, wih, _i, 0f, dx, _i);
+        var xs = _xs.AsSpan(0, _slots * _i);
+        Gemm.Multiply(true, false, h3, _i, _slots, 1f, gates, h3, xs, _i, accWih ? 1f : 0f, dWih, _i);
+        if (!dx.IsEmpty)
+        {
+            // dX in slot order (reusing the inputs' buffer), then scattered to the padded layout.
+            Gemm.Multiply(false, false, _slots, _i, h3, 1f, gates, h3, wih, _i, 0f, xs, _i);
+            for (int b = 0; b < _b; b++)
+                for (int t = _lengths[b]; t < _t; t++) dx.Slice((b * _t + t) * _i, _i).Clear();
+            for (int s = 0; s < _active.Length; s++)
+                for (int k = 0; k < _active[s]; k++)
+                    xs.Slice((_slotStart[s] + k) * _i, _i).CopyTo(dx.Slice(PaddedRow(s, k) * _i, _i));
+        }
         if (!dh0.IsEmpty)
             for (int k = 0; k < _b; k++) dh.Slice(k * H, H).CopyTo(dh0.Slice(_order[k] * H, H));
     }
 
-    private static void ColumnSums(ReadOnlySpan<float> m, int rows, int cols, Span<float> dst, bool accumulate)
+    /// <summary>
+    /// Gate backward of step <paramref name="s"/> for ranks [k0, k1): adds the output gradient into dh, replaces
+    /// (r, z, n) by the pre-activation gradients (dr, dz, dn), ghn by dn ⊙ r, and dh by its direct path dh ⊙ z.
+    /// </summary>
+    private void BackwardGates(int s, int k0, int k1, float* dOutput, int outStride, float* dhAll)
+    {
+        int H = _h, h3 = 3 * H, slot0 = _slotStart[s];
+        fixed (float* pg = _gates, pghn = _ghn, php = _hPrev)
+        {
+            for (int k = k0; k < k1; k++)
+            {
+                int slot = slot0 + k;
+                float* dh = dhAll + (long)k * H;
+                if (dOutput is not null)
+                {
+                    var dhk = new Span<float>(dh, H);
+                    TensorPrimitives.Add(dhk, new ReadOnlySpan<float>(dOutput + (long)PaddedRow(s, k) * outStride, H), dhk);
+                }
+                GateGradients(H, dh, pg + (long)slot * h3, pghn + (long)slot * H, php + (long)slot * H);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The elementwise GRU backward for one row, Vector512 → Vector256 → scalar:
+    /// dn = dh(1−z), dz = dh(h−n), dan = dn(1−n²), dar = dan·ghn·r(1−r), daz = dz·z(1−z); writes (dar, daz, dan)
+    /// over g = (r, z, n), dan·r over ghn, and dh·z over dh.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GateGradients(int h, float* dh, float* g, float* ghn, float* hp)
+    {
+        float* r = g, z = g + h, n = g + 2 * h;
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var one = Vector512<float>.One;
+            for (; j + 16 <= h; j += 16)
+            {
+                var vdh = Vector512.Load(dh + j);
+                var vr = Vector512.Load(r + j);
+                var vz = Vector512.Load(z + j);
+                var vn = Vector512.Load(n + j);
+                var dn = vdh * (one - vz);
+                var dz = vdh * (Vector512.Load(hp + j) - vn);
+                var dan = dn * (one - vn * vn);
+                var dar = dan * Vector512.Load(ghn + j) * vr * (one - vr);
+                var daz = dz * vz * (one - vz);
+                Vector512.Store(dar, r + j);
+                Vector512.Store(daz, z + j);
+                Vector512.Store(dan, n + j);
+                Vector512.Store(dan * vr, ghn + j);
+                Vector512.Store(vdh * vz, dh + j);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var one = Vector256<float>.One;
+            for (; j + 8 <= h; j += 8)
+            {
+                var vdh = Vector256.Load(dh + j);
+                var vr = Vector256.Load(r + j);
+                var vz = Vector256.Load(z + j);
+                var vn = Vector256.Load(n + j);
+                var dn = vdh * (one - vz);
+                var dz = vdh * (Vector256.Load(hp + j) - vn);
+                var dan = dn * (one - vn * vn);
+                var dar = dan * Vector256.Load(ghn + j) * vr * (one - vr);
+                var daz = dz * vz * (one - vz);
+                Vector256.Store(dar, r + j);
+                Vector256.Store(daz, z + j);
+                Vector256.Store(dan, n + j);
+                Vector256.Store(dan * vr, ghn + j);
+                Vector256.Store(vdh * vz, dh + j);
+            }
+        }
+        for (; j < h; j++)
+        {
+            float dhj = dh[j], rj = r[j], zj = z[j], nj = n[j];
+            float dn = dhj * (1f - zj);
+            float dz = dhj * (hp[j] - nj);
+            float dan = dn * (1f - nj * nj);
+            r[j] = dan * ghn[j] * rj * (1f - rj);
+            z[j] = dz * zj * (1f - zj);
+            n[j] = dan;
+            ghn[j] = dan * rj;
+            dh[j] = dhj * zj;
+        }
+    }
+
+    private void ReleasePacked()
+    {
+        _whhRzT?.Dispose();
+        _whhNT?.Dispose();
+        _whhRzT = _whhNT = null;
+    }
+
+    private static void AddOrCopy(ReadOnlySpan<float> src, Span<float> dst, bool accumulate)
+    {
+        if (accumulate) TensorPrimitives.Add(dst, src, dst);
+        else src.CopyTo(dst);
+    }
+
+    /// <summary>dst (+)= the sums over <paramref name="rows"/> rows of columns [c0, c0 + dst.Length) of m.</summary>
+    private static void ColumnSums(ReadOnlySpan<float> m, int rows, int stride, int c0, int cols, Span<float> dst, bool accumulate)
     {
         if (!accumulate) dst.Clear();
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(dst, m.Slice(r * cols, cols), dst);
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add(dst, m.Slice(r * stride + c0, cols), dst);
     }
 }

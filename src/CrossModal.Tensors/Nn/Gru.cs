@@ -115,14 +115,19 @@ public sealed class Gru : Module
         var dOut = output.Grad;
         var dHidden = hidden.Grad;
         float[]? dh0All = h0 is not null && h0.RequiresGrad ? new float[h0.Length] : null;
-        // Gradient flowing into the current layer's output, as a flat [B*T, D*H] array (null = zero).
-        float[]? dLayerOut = dOut is null ? null : dOut.Data.ToArray();
+        // Gradient flowing into the current layer's output, flat [B*T, D*H] (empty = zero): the output's own
+        // gradient for the top layer, then the pooled dX of the layer above (returned once consumed). No copies.
+        ReadOnlyMemory<float> dLayerOut = dOut is null ? default : dOut.Buffer.AsMemory(dOut.Offset, dOut.Length);
+        float[]? dLayerOutBuffer = null;
         for (int l = NumLayers - 1; l >= 0; l--)
         {
             var input = layerInputs[l];
             int inSize = input.Dim(2);
+            // The bottom layer's input gradient (one GEMM per direction) is only computed when x wants it.
+            bool needDx = l > 0 || x.RequiresGrad;
+            int dxLength = needDx ? b * t * inSize : 0;
             var dxParts = new float[d][];
-            for (int dir = 0; dir < d; dir++) dxParts[dir] = TensorPool.Rent(b * t * inSize);
+            for (int dir = 0; dir < d; dir++) dxParts[dir] = needDx ? TensorPool.Rent(dxLength) : Array.Empty<float>();
             // Gradient buffers are created on this thread (TensorScope is per thread); filled on workers.
             var wihG = new (float[] Buf, bool Acc)[d];
             var whhG = new (float[] Buf, bool Acc)[d];
@@ -141,18 +146,29 @@ public sealed class Gru : Module
             {
                 int i = l * d + dir;
                 sequences[i].Backward(input.Data, _wih[i].Data, _whh[i].Data,
-                    dOutLocal is null ? ReadOnlySpan<float>.Empty : dOutLocal, d * h, dir * h,
+                    dOutLocal.Span, d * h, dir * h,
                     dHidden is null ? ReadOnlySpan<float>.Empty : dHidden.Data.Slice(i * b * h, b * h),
-                    dxParts[dir].AsSpan(0, b * t * inSize),
+                    dxParts[dir].AsSpan(0, dxLength),
                     GradSpan(_wih[i], wihG[dir].Buf), wihG[dir].Acc, GradSpan(_whh[i], whhG[dir].Buf), whhG[dir].Acc,
                     GradSpan(_bih[i], bihG[dir].Buf), bihG[dir].Acc, GradSpan(_bhh[i], bhhG[dir].Buf), bhhG[dir].Acc,
                     dh0All is null ? Span<float>.Empty : dh0All.AsSpan(i * b * h, b * h));
             });
-            var dx = dxParts[0].AsSpan(0, b * t * inSize);
-            for (int dir = 1; dir < d; dir++) Elementwise.AddInPlace(dx, dxParts[dir].AsSpan(0, b * t * inSize));
-            if (l > 0) dLayerOut = dx.ToArray();
-            else if (x.RequiresGrad) x.AccumulateGrad(dx);
-            foreach (var p in dxParts) TensorPool.Return(p);
+            if (dLayerOutBuffer is not null) TensorPool.Return(dLayerOutBuffer);
+            dLayerOutBuffer = null;
+            if (!needDx) continue;
+            var dx = dxParts[0].AsSpan(0, dxLength);
+            for (int dir = 1; dir < d; dir++) Elementwise.AddInPlace(dx, dxParts[dir].AsSpan(0, dxLength));
+            if (l > 0)
+            {
+                dLayerOut = dxParts[0].AsMemory(0, dxLength);
+                dLayerOutBuffer = dxParts[0];
+            }
+            else
+            {
+                x.AccumulateGrad(dx);
+                TensorPool.Return(dxParts[0]);
+            }
+            for (int dir = 1; dir < d; dir++) TensorPool.Return(dxParts[dir]);
         }
         if (dh0All is not null) h0!.AccumulateGrad(dh0All);
     }

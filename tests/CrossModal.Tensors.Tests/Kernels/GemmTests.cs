@@ -11,6 +11,8 @@ public class GemmTests
         { 1, 1, 1 }, { 1, 7, 3 }, { 7, 1, 5 }, { 7, 33, 17 }, { 33, 7, 1 }, { 16, 32, 16 }, { 15, 31, 33 },
         { 17, 33, 257 }, { 65, 129, 31 }, { 257, 33, 7 }, { 100, 300, 64 }, { 3, 1000, 2 },
         { 1, 257, 7 }, { 257, 1, 33 }, { 12, 64, 300 }, { 13, 97, 513 }, { 24, 32, 1 }, { 5, 100, 40 },
+        // Very skinny shapes (the dot-product path where it applies), with k tails after whole 16-wide chunks.
+        { 8, 300, 100 }, { 300, 8, 100 }, { 2, 50, 31 }, { 50, 3, 47 },
     };
 
     internal static float[] Naive(bool ta, bool tb, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c0, int ldc)
@@ -180,7 +182,7 @@ public class GemmTests
     public static TheoryData<bool, bool, int, int, int> SplitShapes => new()
     {
         { false, false, 1000, 90, 300 }, { false, true, 60, 3000, 200 }, { false, false, 12, 5000, 300 },
-        { true, true, 301, 301, 301 }, { true, false, 9, 2000, 700 },
+        { true, true, 301, 301, 301 }, { true, false, 9, 2000, 700 }, { false, true, 4, 3000, 1000 }, { false, false, 3000, 3, 1000 },
     };
 
     [Theory]
@@ -281,5 +283,67 @@ public class GemmTests
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
                 Assert.Equal(i == 3, float.IsNaN(c[i * n + j]));
+    }
+
+    public static TheoryData<int, int, int> PackedShapes => new()
+    {
+        { 1, 1, 1 }, { 7, 33, 17 }, { 12, 64, 300 }, { 13, 97, 513 }, { 30, 700, 300 }, { 5, 40, 650 }, { 100, 65, 40 },
+    };
+
+    [Theory]
+    [MemberData(nameof(PackedShapes))]
+    public void Should_MatchUnpackedBitForBit_WithPrepackedB(int m, int n, int k)
+    {
+        var rng = new Rng((ulong)(m + 17 * n + 101 * k));
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                int lda = (ta ? m : k) + 2, ldb = (tb ? k : n) + 3, ldc = n + 1;
+                var a = new float[(ta ? k : m) * lda];
+                var b = new float[(tb ? n : k) * ldb];
+                var c = new float[m * ldc];
+                rng.Uniform(a, -1, 1);
+                rng.Uniform(b, -1, 1);
+                rng.Uniform(c, -1, 1);
+                var unpacked = (float[])c.Clone();
+                Gemm.Multiply(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.25f, unpacked, ldc);
+                var packed = (float[])c.Clone();
+                using (var pb = Gemm.Pack(tb, k, n, b, ldb))
+                    Gemm.Multiply(ta, m, 0.5f, a, lda, pb, 0.25f, packed, ldc);
+                // Same panels, same FMA chains: identical bits (unless the unpacked product took the dot-product
+                // path for very skinny shapes); and both agree with the naive product.
+                if (!Gemm.UsesDotPath(ta, tb, m, n, k)) Assert.Equal(unpacked, packed);
+                var expected = Naive(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.25f, c, ldc);
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.True(Math.Abs(expected[i] - packed[i]) <= 2e-6f * (k + 1) * (1 + Math.Abs(expected[i])), $"ta={ta} tb={tb} [{i}]: {packed[i]} vs {expected[i]}");
+            }
+    }
+
+    [Fact]
+    public void Should_NotAllocate_OnTheSerialHotPath()
+    {
+        // Packing buffers are per thread and reused; the edge tile lives on the stack.
+        var rng = new Rng(14);
+        int m = 100, n = 200, k = 700;
+        var a = new float[m * k];
+        var b = new float[n * k];
+        var c = new float[m * n];
+        rng.Uniform(a, -1, 1);
+        rng.Uniform(b, -1, 1);
+        int keep = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 1;
+            Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n); // warm-up: grows this thread's buffers
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // The skinny dot-product path (4 rows against a transposed B) too.
+            Gemm.Multiply(false, true, 4, n, k, 1f, a, k, b, k, 0f, c, n);
+            before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) Gemm.Multiply(false, true, 4, n, k, 1f, a, k, b, k, 0f, c, n);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally { Parallelism.Threads = keep; }
     }
 }

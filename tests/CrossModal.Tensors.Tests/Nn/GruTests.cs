@@ -1,5 +1,6 @@
 using CrossModal.Tensors.Autograd;
 using CrossModal.Tensors.Nn;
+using CrossModal.Tensors.Threading;
 
 using CrossModal.Tests;
 
@@ -92,6 +93,32 @@ public class GruTests
             var (o, hn) = gru.Forward(t[0], lengths, t[1]);
             return Ops.Concat(new[] { o.Reshape(-1), hn.Reshape(-1) }, 0);
         }, inputs.ToArray());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Should_MatchFiniteDifferences_AtVectorWidthsAndSplitRows(bool bidirectional)
+    {
+        // H = 45 runs the 16-wide, 8-wide and scalar parts of the gate kernels; 40 rows split the gate work across
+        // two threads (when the direction has the cores to itself); lengths 1..3 leave different active prefixes.
+        int keep = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 2;
+            int b = 40, t = 3, inSize = 5, h = 45;
+            var gru = new Gru(inSize, h, new Rng(21), bidirectional: bidirectional);
+            var x = GradCheck.Random(new Rng(22), b, t, inSize);
+            var lengths = Enumerable.Range(0, b).Select(i => 1 + i * 7 % 3).ToArray();
+            var inputs = new List<Tensor> { x };
+            inputs.AddRange(gru.Parameters());
+            GradCheck.CheckSampled(v =>
+            {
+                var (o, hn) = gru.Forward(v[0], lengths);
+                return Ops.Concat(new[] { o.Reshape(-1), hn.Reshape(-1) }, 0);
+            }, 12, inputs.ToArray());
+        }
+        finally { Parallelism.Threads = keep; }
     }
 
     [Fact]
