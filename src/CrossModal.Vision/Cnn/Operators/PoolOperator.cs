@@ -1,0 +1,127 @@
+using CrossModal.Tensors;
+using CrossModal.Tensors.Threading;
+
+namespace CrossModal.Vision.Cnn.Operators;
+
+/// <summary>
+/// ONNX MaxPool and AveragePool over 1-D or 2-D maps: kernel_shape, strides, pads, dilations (MaxPool), auto_pad,
+/// ceil_mode and count_include_pad, with PyTorch's rule that a ceil-mode window starting in the right padding is
+/// dropped (the rule torch exports rely on). Max ignores padding; the average divides by the window clipped to
+/// the padded input (count_include_pad=1) or to the input (0). Parallel over (image, channel) planes.
+/// </summary>
+internal sealed class PoolOperator : CnnOperator
+{
+    private readonly bool _max;
+    private readonly string _autoPad;
+    private readonly int[] _kernel;
+    private readonly int[]? _strides, _pads, _dilations;
+    private readonly bool _ceil, _countIncludePad;
+
+    public PoolOperator(NodeAttributes a, bool max) : base(a)
+    {
+        _max = max;
+        _autoPad = a.String("auto_pad", "NOTSET");
+        if (_autoPad is not ("NOTSET" or "VALID" or "SAME_UPPER" or "SAME_LOWER")) throw a.Invalid($"auto_pad '{_autoPad}'");
+        _kernel = a.Ints("kernel_shape") ?? throw a.Invalid("kernel_shape is required");
+        if (_kernel.Length is < 1 or > 2) throw a.Unsupported($"{_kernel.Length}-D pooling; only 1-D and 2-D are supported");
+        _strides = a.Ints("strides");
+        _pads = a.Ints("pads");
+        _dilations = a.Ints("dilations");
+        _ceil = a.Int("ceil_mode", 0) != 0;
+        _countIncludePad = a.Int("count_include_pad", 0) != 0;
+        if (max && a.Node.Outputs.Count > 1 && a.Node.Outputs[1].Length > 0) throw a.Unsupported("the Indices output of MaxPool");
+    }
+
+    public override CnnValue?[] Run(CnnValue?[] inputs)
+    {
+        var x = Input(inputs, 0, "X");
+        int spatial = _kernel.Length;
+        if (x.Rank != spatial + 2) throw ShapeError($"input {Tensor.FormatShape(x.Shape)} does not have {spatial} spatial axes");
+        int n = x.Shape[0], c = x.Shape[1], h = spatial == 2 ? x.Shape[2] : 1, w = x.Shape[^1];
+        int kh = spatial == 2 ? _kernel[0] : 1, kw = _kernel[^1];
+        int sh = spatial == 2 ? Get(_strides, 0, 1) : 1, sw = Get(_strides, spatial - 1, 1);
+        int dh = spatial == 2 ? Get(_dilations, 0, 1) : 1, dw = Get(_dilations, spatial - 1, 1);
+        var (pt, pb, ho) = spatial == 2 ? Output(h, kh, sh, dh, 0, spatial) : (0, 0, 1);
+        var (pl, pr, wo) = Output(w, kw, sw, dw, spatial - 1, spatial);
+        if (ho <= 0 || wo <= 0) throw ShapeError($"input {Tensor.FormatShape(x.Shape)} is smaller than the pooling window");
+        var y = CnnValue.Rent(spatial == 2 ? new[] { n, c, ho, wo } : new[] { n, c, wo });
+        float[] xb = x.Buffer, yb = y.Buffer;
+        int xo = x.Offset;
+        bool max = _max, include = _countIncludePad;
+        Parallelism.For(n * c, Math.Max(1, 4096 / Math.Max(1, ho * wo * kh * kw)), (s, e) =>
+        {
+            for (int plane = s; plane < e; plane++)
+            {
+                var src = xb.AsSpan(xo + plane * h * w, h * w);
+                var dst = yb.AsSpan(plane * ho * wo, ho * wo);
+                for (int oy = 0; oy < ho; oy++)
+                {
+                    int y0 = oy * sh - pt;
+                    for (int ox = 0; ox < wo; ox++)
+                    {
+                        int x0 = ox * sw - pl;
+                        if (max)
+                        {
+                            float m = float.NegativeInfinity;
+                            for (int i = 0; i < kh; i++)
+                            {
+                                int iy = y0 + i * dh;
+                                if ((uint)iy >= (uint)h) continue;
+                                for (int j = 0; j < kw; j++)
+                                {
+                                    int ix = x0 + j * dw;
+                                    if ((uint)ix >= (uint)w) continue;
+                                    float v = src[iy * w + ix];
+                                    if (v > m || float.IsNaN(v)) m = v;
+                                }
+                            }
+                            dst[oy * wo + ox] = m;
+                        }
+                        else
+                        {
+                            // Window clipped to the padded input (PyTorch's divisor with count_include_pad).
+                            int yEnd = Math.Min(y0 + kh, h + pb), xEnd = Math.Min(x0 + kw, w + pr);
+                            int padded = (yEnd - y0) * (xEnd - x0);
+                            int ys = Math.Max(y0, 0), xs = Math.Max(x0, 0), ye = Math.Min(yEnd, h), xe = Math.Min(xEnd, w);
+                            float sum = 0;
+                            for (int iy = ys; iy < ye; iy++)
+                                for (int ix = xs; ix < xe; ix++) sum += src[iy * w + ix];
+                            int count = include ? padded : (ye - ys) * (xe - xs);
+                            dst[oy * wo + ox] = count > 0 ? sum / count : 0f;
+                        }
+                    }
+                }
+            }
+        });
+        return new CnnValue?[] { y };
+    }
+
+    private static int Get(int[]? values, int index, int fallback) => values is null ? fallback : values[index];
+
+    private (int Begin, int End, int Out) Output(int input, int kernel, int stride, int dilation, int axis, int spatial)
+    {
+        if (_strides is not null && _strides.Length != spatial) throw ShapeError($"strides has {_strides.Length} values for {spatial} spatial axes");
+        if (_dilations is not null && _dilations.Length != spatial) throw ShapeError($"dilations has {_dilations.Length} values for {spatial} spatial axes");
+        int effective = (kernel - 1) * dilation + 1;
+        if (_autoPad is "SAME_UPPER" or "SAME_LOWER")
+        {
+            int outSize = (input + stride - 1) / stride;
+            int total = Math.Max(0, (outSize - 1) * stride + effective - input);
+            int small = total / 2, large = total - small;
+            return _autoPad == "SAME_UPPER" ? (small, large, outSize) : (large, small, outSize);
+        }
+        int begin = 0, end = 0;
+        if (_autoPad == "NOTSET" && _pads is not null)
+        {
+            if (_pads.Length != 2 * spatial) throw ShapeError($"pads has {_pads.Length} values for {spatial} spatial axes");
+            begin = _pads[axis];
+            end = _pads[axis + spatial];
+        }
+        int span = input + begin + end - effective;
+        if (span < 0) return (begin, end, 0);
+        int o = _ceil ? (span + stride - 1) / stride + 1 : span / stride + 1;
+        // PyTorch: the last window must start inside the input or the left padding.
+        if (_ceil && (o - 1) * stride >= input + begin) o--;
+        return (begin, end, o);
+    }
+}
