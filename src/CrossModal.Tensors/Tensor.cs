@@ -168,7 +168,7 @@ public sealed class Tensor
     /// uninitialised (the caller overwrites it); otherwise the caller adds to it. Leaves get plain arrays that
     /// outlive scopes; intermediate tensors get pooled storage.
     /// </summary>
-    internal Span<float> GradBuffer(out bool accumulate)
+    public Span<float> GradBuffer(out bool accumulate)
     {
         if (Grad is { } g)
         {
@@ -181,7 +181,7 @@ public sealed class Tensor
     }
 
     /// <summary>Adds <paramref name="values"/> to this tensor's gradient.</summary>
-    internal void AccumulateGrad(ReadOnlySpan<float> values)
+    public void AccumulateGrad(ReadOnlySpan<float> values)
     {
         var g = GradBuffer(out bool accumulate);
         if (accumulate) Kernels.Elementwise.AddInPlace(g, values); else values.CopyTo(g);

@@ -21,11 +21,11 @@ public static class Tape
     internal static int Count => _entries?.Count ?? 0;
 
     /// <summary>True when an op with these inputs must be recorded.</summary>
-    internal static bool Needs(Tensor a) => _noGradDepth == 0 && a.RequiresGrad;
+    public static bool Needs(Tensor a) => _noGradDepth == 0 && a.RequiresGrad;
 
-    internal static bool Needs(Tensor a, Tensor b) => _noGradDepth == 0 && (a.RequiresGrad || b.RequiresGrad);
+    public static bool Needs(Tensor a, Tensor b) => _noGradDepth == 0 && (a.RequiresGrad || b.RequiresGrad);
 
-    internal static bool Needs(IReadOnlyList<Tensor> inputs)
+    public static bool Needs(IReadOnlyList<Tensor> inputs)
     {
         if (_noGradDepth != 0) return false;
         foreach (var t in inputs) if (t.RequiresGrad) return true;

@@ -9,7 +9,8 @@ namespace CrossModal.Tensors.IO;
 /// </summary>
 public sealed partial record NpyHeader(string Descr, int[] Shape, long DataOffset)
 {
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    // The magic is the byte 0x93 followed by ASCII "NUMPY" (a u8 string literal would encode U+0093 as two bytes).
+    private static ReadOnlySpan<byte> Magic => new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' };
 
     /// <summary>Bytes per element.</summary>
     public int ElementSize => Descr switch { "<f4" or "<i4" => 4, "<f8" or "<i8" => 8, _ => 1 };

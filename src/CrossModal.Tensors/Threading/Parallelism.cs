@@ -57,6 +57,29 @@ public static class Parallelism
         });
     }
 
+    /// <summary>
+    /// Like <see cref="For"/>, also passing the chunk index (0 .. ChunkCount - 1), so a caller can keep one
+    /// accumulator per chunk and combine them in chunk order (deterministic reductions).
+    /// </summary>
+    public static void ForChunks(int count, int minPerChunk, Action<int, int, int> body)
+    {
+        int chunks = ChunkCount(count, minPerChunk);
+        if (chunks <= 1)
+        {
+            if (count > 0) body(0, 0, count);
+            return;
+        }
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+        {
+            int start = (int)((long)count * c / chunks);
+            int end = (int)((long)count * (c + 1) / chunks);
+            bool outer = _insideRegion;
+            _insideRegion = true;
+            try { if (end > start) body(c, start, end); }
+            finally { _insideRegion = outer; }
+        });
+    }
+
     /// <summary>Runs <paramref name="body"/>(i) for every task index in parallel (one task per index, no chunking).</summary>
     public static void ForEachTask(int tasks, Action<int> body)
     {

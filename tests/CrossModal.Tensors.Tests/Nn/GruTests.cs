@@ -1,6 +1,8 @@
 using CrossModal.Tensors.Autograd;
 using CrossModal.Tensors.Nn;
 
+using CrossModal.Tests;
+
 namespace CrossModal.Tensors.Tests.Nn;
 
 public class GruTests

@@ -1,5 +1,7 @@
 using CrossModal.Tensors.Nn;
 
+using CrossModal.Tests;
+
 namespace CrossModal.Tensors.Tests.Nn;
 
 public class LayerTests

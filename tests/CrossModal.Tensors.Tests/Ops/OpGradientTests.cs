@@ -1,3 +1,5 @@
+using CrossModal.Tests;
+
 namespace CrossModal.Tensors.Tests;
 
 using static CrossModal.Tensors.Ops;

@@ -1,6 +1,7 @@
+using CrossModal.Tensors;
 using CrossModal.Tensors.Autograd;
 
-namespace CrossModal.Tensors.Tests;
+namespace CrossModal.Tests;
 
 /// <summary>
 /// Finite-difference gradient checks in float32. The loss is sum(f(inputs) * w) with fixed random weights w, so
