@@ -8,7 +8,8 @@ namespace CrossModal.Vision.Cnn;
 /// <summary>
 /// Runs an ONNX CNN graph in float32 (float16/double weights are widened once at load). Supported operators:
 /// Conv, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, Concat, Dropout and Identity (inference),
-/// Softmax, Gemm, MatMul, Add, Sub, Mul, Div, Flatten, Reshape, BatchNormalization and Constant. Every node is
+/// Softmax, Gemm, MatMul, Add, Sub, Mul, Div, Flatten, Reshape, BatchNormalization, Constant, and the two helpers
+/// torch exports emit around them, constant-mode Pad and Cast. Every node is
 /// checked when the runtime is created: an unsupported operator, domain or attribute is refused then, naming it,
 /// never halfway through a run.
 /// <para>
@@ -25,6 +26,7 @@ public sealed class CnnRuntime
     {
         "Conv", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "Dropout", "Identity",
         "Softmax", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Flatten", "Reshape", "BatchNormalization", "Constant",
+        "Pad", "Cast",
     };
 
     private readonly OnnxModel _model;
@@ -295,6 +297,8 @@ public sealed class CnnRuntime
             "Reshape" => new ShapeOperator(opset < 5 ? A("shape") : A("allowzero"), opset),
             "BatchNormalization" => new BatchNormalizationOperator(A("epsilon", "momentum", "spatial", "training_mode", "is_test")),
             "Constant" => new ConstantOperator(A("value", "value_float", "value_floats", "value_int", "value_ints")),
+            "Pad" => new PadOperator(opset < 11 ? A("mode", "pads", "paddings", "value") : A("mode"), opset),
+            "Cast" => new CastOperator(A("to", "saturate")),
             _ => throw new NotSupportedException($"{source}: {node.Describe()}: operator {node.OpType} is not supported (supported: {string.Join(", ", SupportedOperators)})."),
         };
     }
