@@ -17,6 +17,7 @@ public static class CliApp
     {
         var root = new RootCommand("CrossModal: image-text matching (VSE++, SCAN, ...) - train, evaluate, search.");
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(FeaturesCommand.Create());
         return root;
     }
 
@@ -34,7 +35,8 @@ public static class CliApp
         }
         try
         {
-            return parse.Invoke();
+            // Without this System.CommandLine catches the exception itself and prints a stack trace.
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or IOException or CliException)
         {

@@ -30,7 +30,7 @@ public sealed class FeatureExtractor
         {
             var similar = runtime.ValueNames.Where(v => v.Contains(layer, StringComparison.OrdinalIgnoreCase)).Take(5).ToArray();
             throw new ArgumentException($"{runtime.Model.Source} has no layer output named '{layer}'" +
-                (similar.Length > 0 ? $"; did you mean {string.Join(", ", similar.Select(s => "'" + s + "'"))}?" : "."), nameof(layer));
+                (similar.Length > 0 ? $"; did you mean {string.Join(", ", similar.Select(s => "'" + s + "'"))}?" : "."));
         }
         Runtime = runtime;
         Layer = layer;
