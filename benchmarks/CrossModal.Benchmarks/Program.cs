@@ -6,6 +6,7 @@ using CrossModal.Benchmarks.Suites;
 var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchResult>>>(StringComparer.Ordinal)
 {
     ["selftest"] = SelfTestSuite.Run,
+    ["squeezenet"] = SqueezeNetSuite.Run,
 };
 
 var names = new List<string>();

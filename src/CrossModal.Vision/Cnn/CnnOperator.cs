@@ -28,6 +28,21 @@ internal abstract class CnnOperator
     /// <summary>Runs the node and applies a ReLU to its (single) output, when <see cref="CanFuseRelu"/>.</summary>
     public virtual CnnValue?[] RunWithRelu(CnnValue?[] inputs) => throw new InvalidOperationException($"{Node.OpType} cannot fuse a Relu.");
 
+    /// <summary>
+    /// Whether the node treats every image of the batch independently (so the batch can be run image by image),
+    /// given the ranks of its inputs (-1 = omitted) and which inputs are constants (null = computed); returns the
+    /// ranks of its outputs, or null when images interact or it cannot tell. Default: not separable.
+    /// </summary>
+    public virtual int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants) => null;
+
+    /// <summary>True when every input after the first is a constant or omitted (weights, bounds, parameters).</summary>
+    protected static bool RestConstant(int[] inputRanks, CnnValue?[] constants)
+    {
+        for (int i = 1; i < inputRanks.Length; i++)
+            if (inputRanks[i] >= 0 && constants[i] is null) return false;
+        return constants.Length > 0 && constants[0] is null && inputRanks[0] >= 1;
+    }
+
     protected CnnValue Input(CnnValue?[] inputs, int index, string what)
     {
         var v = index < inputs.Length ? inputs[index] : null;

@@ -5,7 +5,8 @@ namespace CrossModal.Vision.Cnn;
 /// its Relu merged into one step), how many steps read each intermediate value (so it is released after its last
 /// reader), and the graph inputs that must be fed.
 /// </summary>
-internal sealed class CnnPlan(IReadOnlyList<CnnPlan.Step> steps, IReadOnlyDictionary<string, int> useCounts, IReadOnlyList<string> requiredInputs)
+internal sealed class CnnPlan(IReadOnlyList<CnnPlan.Step> steps, IReadOnlyDictionary<string, int> useCounts, IReadOnlyList<string> requiredInputs,
+    IReadOnlySet<string> requested)
 {
     /// <summary>One operator call: input and output value names ("" = omitted), and whether it applies the fused ReLU.</summary>
     internal sealed record Step(CnnOperator Operator, string[] Inputs, string[] Outputs, bool FuseRelu);
@@ -15,4 +16,10 @@ internal sealed class CnnPlan(IReadOnlyList<CnnPlan.Step> steps, IReadOnlyDictio
     public IReadOnlyDictionary<string, int> UseCounts { get; } = useCounts;
 
     public IReadOnlyList<string> RequiredInputs { get; } = requiredInputs;
+
+    /// <summary>The values the caller asked for.</summary>
+    public IReadOnlySet<string> Requested { get; } = requested;
+
+    /// <summary>Whether the plan is batch-separable, by the ranks of the fed inputs (filled on first use).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, bool> Separable { get; } = new(StringComparer.Ordinal);
 }

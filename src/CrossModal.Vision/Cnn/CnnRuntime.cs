@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CrossModal.Tensors;
+using CrossModal.Tensors.Threading;
 using CrossModal.Vision.Cnn.Operators;
 using CrossModal.Vision.Onnx;
 
@@ -118,16 +119,107 @@ public sealed class CnnRuntime
         ArgumentNullException.ThrowIfNull(outputNames);
         if (outputNames.Count == 0) throw new ArgumentException("Request at least one output.", nameof(outputNames));
         var plan = GetPlan(outputNames);
-
-        var values = new Dictionary<string, CnnValue>(_constants, StringComparer.Ordinal);
+        var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var name in plan.RequiredInputs)
         {
             if (!inputs.TryGetValue(name, out var t))
                 throw new ArgumentException($"{_model.Source}: input '{name}' is required (inputs: {string.Join(", ", _inputs.Keys)}).", nameof(inputs));
             CheckInput(name, t);
-            values[name] = CnnValue.Wrap(t.Buffer, t.Offset, t.Shape);
+            feeds[name] = t;
         }
+        int batch = feeds.Count > 0 && feeds.Values.All(t => t.Rank >= 1) ? feeds.Values.First().Dim(0) : 0;
+        if (batch > 1 && feeds.Values.All(t => t.Dim(0) == batch) && IsBatchSeparable(plan, feeds))
+            return RunImageByImage(plan, feeds, outputNames, batch, cancellationToken);
+
+        var fed = feeds.ToDictionary(p => p.Key, p => CnnValue.Wrap(p.Value.Buffer, p.Value.Offset, p.Value.Shape), StringComparer.Ordinal);
+        var values = Execute(plan, fed, cancellationToken);
+        try
+        {
+            var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var name in outputNames)
+            {
+                var v = values[name];
+                result[name] = v.IsInt64
+                    ? Tensor.FromArray(v.Ints!.Select(x => (float)x).ToArray(), v.Shape)
+                    : Tensor.FromSpan(v.Span, v.Shape);
+            }
+            return result;
+        }
+        finally
+        {
+            foreach (var v in values.Values) v.Release();
+        }
+    }
+
+    /// <summary>
+    /// Runs a batch-separable plan one image at a time, images spread over the cores (each core runs whole
+    /// images, its operators single-threaded). Every layer's working set is one image's, so it stays in cache, and
+    /// there is no synchronisation between layers. The results are identical to a batched run.
+    /// </summary>
+    private Dictionary<string, Tensor> RunImageByImage(CnnPlan plan, Dictionary<string, Tensor> feeds, IReadOnlyList<string> outputNames,
+        int batch, CancellationToken cancellationToken)
+    {
+        var names = outputNames.Distinct(StringComparer.Ordinal).ToArray();
+        var results = new float[names.Length][];
+        var shapes = new int[names.Length][];
+        var gate = new object();
+        Parallelism.For(batch, 1, (start, end) =>
+        {
+            for (int i = start; i < end; i++)
+            {
+                var fed = new Dictionary<string, CnnValue>(StringComparer.Ordinal);
+                foreach (var (name, t) in feeds)
+                {
+                    var shape = t.Shape;
+                    int per = t.Length / batch;
+                    shape[0] = 1;
+                    fed[name] = CnnValue.Wrap(t.Buffer, t.Offset + i * per, shape);
+                }
+                var values = Execute(plan, fed, cancellationToken);
+                try
+                {
+                    for (int k = 0; k < names.Length; k++)
+                    {
+                        var v = values[names[k]];
+                        if (v.Rank == 0 || v.Shape[0] != 1)
+                            throw new InvalidOperationException($"{_model.Source}: '{names[k]}' of one image has shape {Tensor.FormatShape(v.Shape)}, not [1, ...].");
+                        lock (gate)
+                        {
+                            if (results[k] is null)
+                            {
+                                shapes[k] = v.Shape.ToArray();
+                                shapes[k][0] = batch;
+                                results[k] = new float[(long)v.Length * batch];
+                            }
+                            else if (!shapes[k].AsSpan(1).SequenceEqual(v.Shape.AsSpan(1)))
+                                throw new ArgumentException($"{_model.Source}: '{names[k]}' has different shapes for different images of the batch.");
+                        }
+                        var dst = results[k].AsSpan(i * v.Length, v.Length);
+                        if (v.IsInt64) for (int j = 0; j < v.Length; j++) dst[j] = v.Ints![j];
+                        else v.Span.CopyTo(dst);
+                    }
+                }
+                finally
+                {
+                    foreach (var v in values.Values) v.Release();
+                }
+            }
+        });
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        for (int k = 0; k < names.Length; k++) result[names[k]] = Tensor.FromArray(results[k], shapes[k]);
+        return result;
+    }
+
+    /// <summary>
+    /// Executes the plan's steps on the fed inputs and returns the requested values (the caller releases them).
+    /// Intermediate values are released as soon as their last reader has run, and everything on an exception.
+    /// </summary>
+    private Dictionary<string, CnnValue> Execute(CnnPlan plan, Dictionary<string, CnnValue> fed, CancellationToken cancellationToken)
+    {
+        var values = new Dictionary<string, CnnValue>(_constants, StringComparer.Ordinal);
+        foreach (var (name, v) in fed) values[name] = v;
         var remaining = new Dictionary<string, int>(plan.UseCounts, StringComparer.Ordinal);
+        bool done = false;
         try
         {
             foreach (var step in plan.Steps)
@@ -136,14 +228,17 @@ public sealed class CnnRuntime
                 var args = new CnnValue?[step.Inputs.Length];
                 for (int i = 0; i < args.Length; i++)
                     args[i] = step.Inputs[i].Length == 0 ? null : values[step.Inputs[i]];
+                var profile = CnnProfile.Current;
+                long t0 = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                 var results = step.FuseRelu ? step.Operator.RunWithRelu(args) : step.Operator.Run(args);
+                profile?.AddStep(step.Operator.Node.OpType, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
                 for (int i = 0; i < step.Outputs.Length; i++)
                 {
                     if (step.Outputs[i].Length == 0) continue;
                     var r = i < results.Length ? results[i] : null;
                     if (r is null)
                     {
-                        if (remaining.ContainsKey(step.Outputs[i]))
+                        if (remaining.ContainsKey(step.Outputs[i]) || plan.Requested.Contains(step.Outputs[i]))
                             throw new ArgumentException($"{_model.Source}: {step.Operator.Node.Describe()} does not produce its optional output '{step.Outputs[i]}'.");
                         continue;
                     }
@@ -160,23 +255,51 @@ public sealed class CnnRuntime
                     else remaining[name] = left;
                 }
             }
-
-            var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            foreach (var name in outputNames)
-            {
-                var v = values[name];
-                result[name] = v.IsInt64
-                    ? Tensor.FromArray(v.Ints!.Select(x => (float)x).ToArray(), v.Shape)
-                    : Tensor.FromSpan(v.Span, v.Shape);
-            }
-            return result;
+            var requested = new Dictionary<string, CnnValue>(StringComparer.Ordinal);
+            foreach (var name in plan.Requested) requested[name] = values[name];
+            // Outputs nobody reads (e.g. the second output of a node) go back to the pool too.
+            foreach (var (name, v) in values)
+                if (!plan.Requested.Contains(name) && !_constants.ContainsKey(name) && !fed.ContainsKey(name)) v.Release();
+            done = true;
+            return requested;
         }
         finally
         {
-            // Release whatever is still pooled (requested outputs, and everything on an exception).
-            foreach (var (name, v) in values)
-                if (!_constants.ContainsKey(name)) v.Release();
+            if (!done)
+                foreach (var (name, v) in values)
+                    if (!_constants.ContainsKey(name)) v.Release();
         }
+    }
+
+    /// <summary>
+    /// Whether every step treats the images of a batch independently, found by propagating ranks from the fed
+    /// inputs (each operator decides for itself; Reshape, for one, never claims it).
+    /// </summary>
+    private bool IsBatchSeparable(CnnPlan plan, Dictionary<string, Tensor> feeds)
+    {
+        string key = string.Join(",", feeds.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.Rank));
+        return plan.Separable.GetOrAdd(key, _ =>
+        {
+            var ranks = feeds.ToDictionary(p => p.Key, p => p.Value.Rank, StringComparer.Ordinal);
+            foreach (var step in plan.Steps)
+            {
+                var inRanks = new int[step.Inputs.Length];
+                var constants = new CnnValue?[step.Inputs.Length];
+                for (int i = 0; i < inRanks.Length; i++)
+                {
+                    string name = step.Inputs[i];
+                    if (name.Length == 0) { inRanks[i] = -1; continue; }
+                    if (_constants.TryGetValue(name, out var c)) { constants[i] = c; inRanks[i] = c.Rank; }
+                    else if (ranks.TryGetValue(name, out int r)) inRanks[i] = r;
+                    else return false;
+                }
+                var outRanks = step.Operator.SeparableOutputRanks(inRanks, constants);
+                if (outRanks is null) return false;
+                for (int i = 0; i < step.Outputs.Length && i < outRanks.Length; i++)
+                    if (step.Outputs[i].Length > 0) ranks[step.Outputs[i]] = outRanks[i];
+            }
+            return true;
+        });
     }
 
     /// <summary>Runs a single-input graph and returns one value.</summary>
@@ -270,7 +393,7 @@ public sealed class CnnRuntime
             steps.Add(new CnnPlan.Step(op, nodes[i].Inputs.ToArray(), outputs, fuse));
         }
         foreach (var name in outputNames) uses.Remove(name);
-        return new CnnPlan(steps, uses, requiredInputs);
+        return new CnnPlan(steps, uses, requiredInputs, requested);
     }
 
     private static CnnOperator CreateOperator(OnnxNode node, long opset, string source)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CrossModal.Vision.Cnn;
 
 /// <summary>
@@ -11,6 +13,7 @@ internal static class Im2Col
     internal readonly record struct Geometry(int H, int W, int Kh, int Kw, int Sh, int Sw, int Dh, int Dw, int PadTop, int PadLeft, int Ho, int Wo);
 
     /// <summary>Fills <paramref name="columns"/> ([channels*kh*kw, p1-p0], row-major) from <paramref name="input"/> ([channels, H, W]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fill(ReadOnlySpan<float> input, int channels, in Geometry g, int p0, int p1, Span<float> columns)
     {
         int width = p1 - p0;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CrossModal.Vision.Features;
 
 /// <summary>
@@ -12,6 +14,7 @@ public static class GridFeatures
     /// Pools <paramref name="map"/> ([channels, height, width], row-major) into <paramref name="output"/>
     /// ([grid*grid, channels]: cell (gy, gx) at row gy*grid+gx).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AdaptiveAveragePool(ReadOnlySpan<float> map, int channels, int height, int width, int grid, Span<float> output)
     {
         if (channels <= 0 || height <= 0 || width <= 0) throw new ArgumentException($"Feature map size must be positive, got {channels} x {height} x {width}.");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CrossModal.Vision.Imaging;
 
 namespace CrossModal.Vision.Features;
@@ -19,6 +20,7 @@ public sealed record ImagePreprocessing(int Width, int Height, bool Bgr, float S
     public static ImagePreprocessing SqueezeNetCaffe { get; } = new(224, 224, true, 1f, new[] { 0f, 0f, 0f }, new[] { 1f, 1f, 1f });
 
     /// <summary>Resizes <paramref name="image"/> and writes the [3, Height, Width] input into <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(RgbImage image, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(image);

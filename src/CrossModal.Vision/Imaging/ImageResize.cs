@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CrossModal.Vision.Imaging;
 
 /// <summary>
@@ -111,6 +113,7 @@ public static class ImageResize
         return (byte)(s < 0 ? 0 : s > 255 ? 255 : s);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void HorizontalPass(byte[] src, int srcWidth, int firstRow, int rows, byte[] dst, int dstWidth,
         int[] bounds, int[] kernel, int ksize)
     {
@@ -139,6 +142,7 @@ public static class ImageResize
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void VerticalPass(byte[] src, int width, int rowOffset, byte[] dst, int dstHeight,
         int[] bounds, int[] kernel, int ksize)
     {

@@ -20,6 +20,9 @@ internal sealed class BatchNormalizationOperator : CnnOperator
         if (a.Node.Outputs.Skip(1).Any(o => o.Length > 0)) throw a.Unsupported("the training-mode outputs (running mean/var)");
     }
 
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants) =>
+        RestConstant(inputRanks, constants) ? new[] { inputRanks[0] } : null;
+
     public override CnnValue?[] Run(CnnValue?[] inputs)
     {
         var x = Input(inputs, 0, "X");

@@ -12,6 +12,16 @@ internal sealed class BinaryOperator(NodeAttributes a) : CnnOperator(a)
 {
     private readonly string _op = a.Node.OpType;
 
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants)
+    {
+        int ra = inputRanks[0], rb = inputRanks[1];
+        if (constants[0] is null && constants[1] is null) return ra == rb ? new[] { ra } : null;
+        // A constant broadcasts over the batch when it has fewer axes or a leading 1.
+        var (c, rankActivation) = constants[0] is { } ca ? (ca, rb) : (constants[1]!, ra);
+        if (constants[0] is not null && constants[1] is not null) return null;
+        return c.Rank < rankActivation || (c.Rank == rankActivation && c.Shape[0] == 1) ? new[] { rankActivation } : null;
+    }
+
     public override CnnValue?[] Run(CnnValue?[] inputs)
     {
         var x = Input(inputs, 0, "A");

@@ -21,6 +21,9 @@ internal sealed class CastOperator : CnnOperator
         };
     }
 
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants) =>
+        RestConstant(inputRanks, constants) ? new[] { inputRanks[0] } : null;
+
     public override CnnValue?[] Run(CnnValue?[] inputs)
     {
         var x = inputs.Length > 0 ? inputs[0] : null;

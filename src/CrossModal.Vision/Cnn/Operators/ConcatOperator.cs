@@ -11,6 +11,15 @@ internal sealed class ConcatOperator : CnnOperator
         _axis = (int)a.Int("axis", 1);
     }
 
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants)
+    {
+        int rank = inputRanks[0];
+        for (int i = 0; i < inputRanks.Length; i++)
+            if (inputRanks[i] >= 0 && (constants[i] is not null || inputRanks[i] != rank)) return null;
+        int axis = _axis < 0 ? _axis + rank : _axis;
+        return axis >= 1 && axis < rank ? new[] { rank } : null;
+    }
+
     public override CnnValue?[] Run(CnnValue?[] inputs)
     {
         var parts = new List<CnnValue>();

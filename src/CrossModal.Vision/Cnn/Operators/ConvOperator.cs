@@ -37,6 +37,9 @@ internal sealed class ConvOperator : CnnOperator
 
     public override bool CanFuseRelu => true;
 
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants) =>
+        RestConstant(inputRanks, constants) ? new[] { inputRanks[0] } : null;
+
     public override CnnValue?[] Run(CnnValue?[] inputs) => new CnnValue?[] { Compute(inputs, relu: false) };
 
     public override CnnValue?[] RunWithRelu(CnnValue?[] inputs) => new CnnValue?[] { Compute(inputs, relu: true) };
@@ -107,8 +110,11 @@ internal sealed class ConvOperator : CnnOperator
                             bMat = cols.AsSpan(0, kg * width);
                             ldb = width;
                         }
+                        var profile = CnnProfile.Current;
+                        long t0 = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                         Gemm.Multiply(false, false, mg, width, kg, 1f, wb.AsSpan(wOff + gi * mg * kg, mg * kg), kg,
                             bMat, ldb, 0f, yb.AsSpan(outBase), hw);
+                        profile?.AddGemm(System.Diagnostics.Stopwatch.GetTimestamp() - t0);
                         for (int r = 0; r < mg; r++)
                         {
                             var row = yb.AsSpan(outBase + r * hw, width);

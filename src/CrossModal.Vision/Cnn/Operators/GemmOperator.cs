@@ -23,6 +23,14 @@ internal sealed class GemmOperator : CnnOperator
 
     public override bool CanFuseRelu => true;
 
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants)
+    {
+        // Rows of A are the images: B and C must be constants and C must not vary by row.
+        if (_transA || constants[0] is not null || constants[1] is null || inputRanks[0] != 2) return null;
+        if (inputRanks.Length > 2 && inputRanks[2] >= 0 && (constants[2] is not { } c || (c.Rank == 2 && c.Shape[0] != 1))) return null;
+        return new[] { 2 };
+    }
+
     public override CnnValue?[] Run(CnnValue?[] inputs) => new CnnValue?[] { Compute(inputs, relu: false) };
 
     public override CnnValue?[] RunWithRelu(CnnValue?[] inputs) => new CnnValue?[] { Compute(inputs, relu: true) };

@@ -6,6 +6,9 @@ namespace CrossModal.Vision.Cnn.Operators;
 /// <summary>ONNX GlobalAveragePool: the mean of each (image, channel) plane, output [N, C, 1, ...].</summary>
 internal sealed class GlobalAveragePoolOperator(NodeAttributes a) : CnnOperator(a)
 {
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants) =>
+        RestConstant(inputRanks, constants) ? new[] { inputRanks[0] } : null;
+
     public override CnnValue?[] Run(CnnValue?[] inputs)
     {
         var x = Input(inputs, 0, "X");

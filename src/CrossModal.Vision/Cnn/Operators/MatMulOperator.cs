@@ -9,6 +9,9 @@ namespace CrossModal.Vision.Cnn.Operators;
 /// </summary>
 internal sealed class MatMulOperator(NodeAttributes a) : CnnOperator(a)
 {
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants) =>
+        constants[0] is null && inputRanks[0] >= 2 && constants[1] is { Rank: 2 } ? new[] { inputRanks[0] } : null;
+
     public override CnnValue?[] Run(CnnValue?[] inputs)
     {
         var x = Input(inputs, 0, "A");

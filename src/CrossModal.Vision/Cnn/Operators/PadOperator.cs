@@ -24,6 +24,15 @@ internal sealed class PadOperator : CnnOperator
         if (opset >= 18 && a.Node.Inputs.Count > 3 && a.Node.Inputs[3].Length > 0) throw a.Unsupported("the axes input");
     }
 
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants)
+    {
+        if (!RestConstant(inputRanks, constants)) return null;
+        int rank = inputRanks[0];
+        var pads = _pads ?? constants[1]?.Ints?.Select(v => (int)v).ToArray();
+        // Padding the batch axis would add images.
+        return pads is not null && pads.Length == 2 * rank && pads[0] == 0 && pads[rank] == 0 ? new[] { rank } : null;
+    }
+
     public override CnnValue?[] Run(CnnValue?[] inputs)
     {
         var x = Input(inputs, 0, "data");

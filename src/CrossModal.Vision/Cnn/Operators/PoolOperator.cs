@@ -1,5 +1,7 @@
-using CrossModal.Tensors;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using CrossModal.Tensors.Threading;
+using Tensor = CrossModal.Tensors.Tensor;
 
 namespace CrossModal.Vision.Cnn.Operators;
 
@@ -32,6 +34,9 @@ internal sealed class PoolOperator : CnnOperator
         if (max && a.Node.Outputs.Count > 1 && a.Node.Outputs[1].Length > 0) throw a.Unsupported("the Indices output of MaxPool");
     }
 
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants) =>
+        RestConstant(inputRanks, constants) ? new[] { inputRanks[0] } : null;
+
     public override CnnValue?[] Run(CnnValue?[] inputs)
     {
         var x = Input(inputs, 0, "X");
@@ -47,53 +52,76 @@ internal sealed class PoolOperator : CnnOperator
         var y = CnnValue.Rent(spatial == 2 ? new[] { n, c, ho, wo } : new[] { n, c, wo });
         float[] xb = x.Buffer, yb = y.Buffer;
         int xo = x.Offset;
+        var geo = new PoolGeometry(h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, ho, wo);
         bool max = _max, include = _countIncludePad;
         Parallelism.For(n * c, Math.Max(1, 4096 / Math.Max(1, ho * wo * kh * kw)), (s, e) =>
         {
+            var rowBuffer = new float[w];
             for (int plane = s; plane < e; plane++)
-            {
-                var src = xb.AsSpan(xo + plane * h * w, h * w);
-                var dst = yb.AsSpan(plane * ho * wo, ho * wo);
-                for (int oy = 0; oy < ho; oy++)
-                {
-                    int y0 = oy * sh - pt;
-                    for (int ox = 0; ox < wo; ox++)
-                    {
-                        int x0 = ox * sw - pl;
-                        if (max)
-                        {
-                            float m = float.NegativeInfinity;
-                            for (int i = 0; i < kh; i++)
-                            {
-                                int iy = y0 + i * dh;
-                                if ((uint)iy >= (uint)h) continue;
-                                for (int j = 0; j < kw; j++)
-                                {
-                                    int ix = x0 + j * dw;
-                                    if ((uint)ix >= (uint)w) continue;
-                                    float v = src[iy * w + ix];
-                                    if (v > m || float.IsNaN(v)) m = v;
-                                }
-                            }
-                            dst[oy * wo + ox] = m;
-                        }
-                        else
-                        {
-                            // Window clipped to the padded input (PyTorch's divisor with count_include_pad).
-                            int yEnd = Math.Min(y0 + kh, h + pb), xEnd = Math.Min(x0 + kw, w + pr);
-                            int padded = (yEnd - y0) * (xEnd - x0);
-                            int ys = Math.Max(y0, 0), xs = Math.Max(x0, 0), ye = Math.Min(yEnd, h), xe = Math.Min(xEnd, w);
-                            float sum = 0;
-                            for (int iy = ys; iy < ye; iy++)
-                                for (int ix = xs; ix < xe; ix++) sum += src[iy * w + ix];
-                            int count = include ? padded : (ye - ys) * (xe - xs);
-                            dst[oy * wo + ox] = count > 0 ? sum / count : 0f;
-                        }
-                    }
-                }
-            }
+                PoolPlane(xb.AsSpan(xo + plane * h * w, h * w), yb.AsSpan(plane * ho * wo, ho * wo), geo, max, include, rowBuffer);
         });
         return new CnnValue?[] { y };
+    }
+
+    private readonly record struct PoolGeometry(int H, int W, int Kh, int Kw, int Sh, int Sw, int Dh, int Dw,
+        int PadTop, int PadLeft, int PadBottom, int PadRight, int Ho, int Wo);
+
+    /// <summary>
+    /// One plane, separably: for each output row the valid input rows of its windows are first reduced element-wise
+    /// over the whole width (vectorised max or sum), then each output takes its kw taps from that reduced row.
+    /// Padding never contributes to the max; the average divides by the window clipped to the padded input
+    /// (count_include_pad) or to the input.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PoolPlane(ReadOnlySpan<float> src, Span<float> dst, in PoolGeometry g, bool max, bool includePad, float[] rowBuffer)
+    {
+        var row = rowBuffer.AsSpan(0, g.W);
+        for (int oy = 0; oy < g.Ho; oy++)
+        {
+            int y0 = oy * g.Sh - g.PadTop;
+            int rows = 0;
+            for (int i = 0; i < g.Kh; i++)
+            {
+                int iy = y0 + i * g.Dh;
+                if ((uint)iy >= (uint)g.H) continue;
+                var input = src.Slice(iy * g.W, g.W);
+                if (rows == 0) input.CopyTo(row);
+                else if (max) TensorPrimitives.Max(row, input, row);
+                else TensorPrimitives.Add(row, input, row);
+                rows++;
+            }
+            var output = dst.Slice(oy * g.Wo, g.Wo);
+            if (rows == 0)
+            {
+                output.Fill(max ? float.NegativeInfinity : 0f);
+                continue;
+            }
+            // Rows of the window inside the (padded) input, for the average's divisor.
+            int yEnd = Math.Min(y0 + g.Kh, g.H + g.PadBottom);
+            int paddedRows = yEnd - y0, validRows = Math.Min(yEnd, g.H) - Math.Max(y0, 0);
+            for (int ox = 0; ox < g.Wo; ox++)
+            {
+                int x0 = ox * g.Sw - g.PadLeft;
+                float acc = max ? float.NegativeInfinity : 0f;
+                int cols = 0;
+                for (int j = 0; j < g.Kw; j++)
+                {
+                    int ix = x0 + j * g.Dw;
+                    if ((uint)ix >= (uint)g.W) continue;
+                    float v = row[ix];
+                    if (max) { if (v > acc || float.IsNaN(v)) acc = v; }
+                    else acc += v;
+                    cols++;
+                }
+                if (!max)
+                {
+                    int xEnd = Math.Min(x0 + g.Kw, g.W + g.PadRight);
+                    int count = includePad ? paddedRows * (xEnd - x0) : validRows * (Math.Min(xEnd, g.W) - Math.Max(x0, 0));
+                    acc = count > 0 ? acc / count : 0f;
+                }
+                output[ox] = acc;
+            }
+        }
     }
 
     private static int Get(int[]? values, int index, int fallback) => values is null ? fallback : values[index];

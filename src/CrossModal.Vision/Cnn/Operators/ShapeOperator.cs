@@ -22,6 +22,15 @@ internal sealed class ShapeOperator : CnnOperator
         if (_kind == "Reshape" && opset < 5) _shapeAttribute = a.Ints("shape") ?? throw a.Invalid("the shape attribute is required before opset 5");
     }
 
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants)
+    {
+        // Flatten keeps the batch axis when it flattens from axis 1 or later; Reshape may move images around.
+        if (_kind != "Flatten" || constants[0] is not null) return null;
+        int rank = inputRanks[0];
+        int axis = _axis < 0 ? _axis + rank : _axis;
+        return axis >= 1 ? new[] { 2 } : null;
+    }
+
     public override CnnValue?[] Run(CnnValue?[] inputs)
     {
         var x = Input(inputs, 0, "data");

@@ -17,6 +17,13 @@ internal sealed class SoftmaxOperator : CnnOperator
         _axis = (int)a.Int("axis", _flatten ? 1 : -1);
     }
 
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants)
+    {
+        int rank = inputRanks[0];
+        int axis = _axis < 0 ? _axis + rank : _axis;
+        return constants[0] is null && axis >= 1 && axis < rank ? new[] { rank } : null;
+    }
+
     public override CnnValue?[] Run(CnnValue?[] inputs)
     {
         var x = Input(inputs, 0, "input");

@@ -32,6 +32,9 @@ internal sealed class UnaryOperator : CnnOperator
         }
     }
 
+    public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants) =>
+        RestConstant(inputRanks, constants) ? new[] { inputRanks[0] } : null;
+
     public override CnnValue?[] Run(CnnValue?[] inputs)
     {
         var x = Input(inputs, 0, "X");

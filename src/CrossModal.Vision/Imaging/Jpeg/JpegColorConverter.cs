@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CrossModal.Vision.Imaging.Jpeg;
 
 /// <summary>
@@ -31,6 +33,7 @@ internal static class JpegColorConverter
     private static byte Clamp(int v) => (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
 
     /// <summary>Converts one row of full-resolution Y, Cb, Cr samples to interleaved RGB.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void YCbCrToRgb(ReadOnlySpan<byte> y, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> rgb)
     {
         for (int i = 0; i < y.Length; i++)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace CrossModal.Vision.Imaging.Jpeg;
 
@@ -240,6 +241,7 @@ public sealed class JpegDecoder
 
     private delegate void BlockDecoder(ref JpegBitReader bits, JpegComponent c, int blockIndex);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int DecodeScan(JpegComponent[] comps, int ss, int se, int ah, int al, int dataStart)
     {
         var bits = new JpegBitReader(_data, dataStart);
@@ -317,6 +319,7 @@ public sealed class JpegDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeSequential(ref JpegBitReader bits, JpegComponent c, Span<short> block)
     {
         var dc = _dcTables[c.DcTable]!;
@@ -341,6 +344,7 @@ public sealed class JpegDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeAcFirst(ref JpegBitReader bits, JpegComponent c, Span<short> block, int ss, int se, int al)
     {
         if (_eobRun > 0)
@@ -368,6 +372,7 @@ public sealed class JpegDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeAcRefine(ref JpegBitReader bits, JpegComponent c, Span<short> block, int ss, int se, int al)
     {
         int p1 = 1 << al, m1 = -1 << al;
@@ -423,6 +428,7 @@ public sealed class JpegDecoder
             coef = (short)(coef >= 0 ? coef + p1 : coef + m1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private RgbImage Output()
     {
         int n = _components.Length;

@@ -49,6 +49,7 @@ internal static class JpegIdct
     /// Dequantizes one block (natural order) and writes the 8x8 samples at <paramref name="output"/> with row
     /// stride <paramref name="stride"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transform(ReadOnlySpan<short> coefficients, ReadOnlySpan<ushort> quant, Span<byte> output, int stride)
     {
         Span<int> ws = stackalloc int[64];

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CrossModal.Vision.Imaging.Jpeg;
 
 /// <summary>
@@ -25,6 +27,7 @@ internal static class JpegUpsampler
         else Replicate(input, inStride, hFactor, vFactor, output, outWidth, outHeight);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void H2V1Fancy(ReadOnlySpan<byte> input, int inStride, int inWidth, Span<byte> output, int outWidth, int outHeight)
     {
         byte[] tmp = new byte[inWidth * 2];
@@ -48,6 +51,7 @@ internal static class JpegUpsampler
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void H1V2Fancy(ReadOnlySpan<byte> input, int inStride, int inWidth, int inHeight, Span<byte> output, int outWidth, int outHeight)
     {
         for (int y = 0; y < outHeight; y++)
@@ -64,6 +68,7 @@ internal static class JpegUpsampler
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void H2V2Fancy(ReadOnlySpan<byte> input, int inStride, int inWidth, int inHeight, Span<byte> output, int outWidth, int outHeight)
     {
         var sums = new int[inWidth];
@@ -93,6 +98,7 @@ internal static class JpegUpsampler
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Replicate(ReadOnlySpan<byte> input, int inStride, int hFactor, int vFactor, Span<byte> output, int outWidth, int outHeight)
     {
         for (int y = 0; y < outHeight; y++)

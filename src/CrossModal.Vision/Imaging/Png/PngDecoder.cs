@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 
 namespace CrossModal.Vision.Imaging.Png;
 
@@ -148,6 +149,7 @@ public static class PngDecoder
         if (!ok) throw new InvalidDataException($"{source}: corrupt PNG: bit depth {depth} is not allowed for colour type {colorType}.");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Unfilter(string source, int filter, Span<byte> row, ReadOnlySpan<byte> prior, int bpp)
     {
         switch (filter)
@@ -180,6 +182,7 @@ public static class PngDecoder
     }
 
     /// <summary>Converts one unfiltered row of <paramref name="count"/> pixels to RGB at row y, columns x0, x0+dx, ...</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ExpandRow(ReadOnlySpan<byte> row, int count, int colorType, int depth, byte[]? palette,
         byte[] rgb, int width, int y, int x0, int dx)
     {
