@@ -9,7 +9,11 @@ internal sealed class CnnPlan(IReadOnlyList<CnnPlan.Step> steps, IReadOnlyDictio
     IReadOnlySet<string> requested)
 {
     /// <summary>One operator call: input and output value names ("" = omitted), and whether it applies the fused ReLU.</summary>
-    internal sealed record Step(CnnOperator Operator, string[] Inputs, string[] Outputs, bool FuseRelu);
+    internal sealed record Step(CnnOperator Operator, string[] Inputs, string[] Outputs, bool FuseRelu)
+    {
+        /// <summary>When set, the Conv writes into channels [Offset, Offset + its M) of Outputs[0], a Concat of Total channels.</summary>
+        public (int Offset, int Total)? ConcatSlot { get; init; }
+    }
 
     public IReadOnlyList<Step> Steps { get; } = steps;
 

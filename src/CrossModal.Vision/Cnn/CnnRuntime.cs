@@ -230,7 +230,13 @@ public sealed class CnnRuntime
                     args[i] = step.Inputs[i].Length == 0 ? null : values[step.Inputs[i]];
                 var profile = CnnProfile.Current;
                 long t0 = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-                var results = step.FuseRelu ? step.Operator.RunWithRelu(args) : step.Operator.Run(args);
+                CnnValue?[] results;
+                if (step.ConcatSlot is { } slot)
+                {
+                    values.TryGetValue(step.Outputs[0], out var target);
+                    results = new CnnValue?[] { ((ConvOperator)step.Operator).RunInto(args, step.FuseRelu, target, slot.Offset, slot.Total) };
+                }
+                else results = step.FuseRelu ? step.Operator.RunWithRelu(args) : step.Operator.Run(args);
                 profile?.AddStep(step.Operator.Node.OpType, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
                 for (int i = 0; i < step.Outputs.Length; i++)
                 {
@@ -393,7 +399,54 @@ public sealed class CnnRuntime
             steps.Add(new CnnPlan.Step(op, nodes[i].Inputs.ToArray(), outputs, fuse));
         }
         foreach (var name in outputNames) uses.Remove(name);
+        steps = ConcatInPlace(steps, uses, requested);
         return new CnnPlan(steps, uses, requiredInputs, requested);
+    }
+
+    /// <summary>
+    /// Lets the Convs feeding a channel Concat (axis 1) write straight into its output when each of them is read
+    /// only by that Concat and not requested, and their channel counts are known from constant weights: the Concat
+    /// step disappears, and with it one copy of the data and one buffer per input (SqueezeNet's fire modules).
+    /// </summary>
+    private List<CnnPlan.Step> ConcatInPlace(List<CnnPlan.Step> steps, Dictionary<string, int> uses, HashSet<string> requested)
+    {
+        var producer = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < steps.Count; i++)
+            foreach (var o in steps[i].Outputs)
+                if (o.Length > 0) producer[o] = i;
+        var replaced = new Dictionary<int, CnnPlan.Step>();
+        var removed = new HashSet<int>();
+        for (int i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            if (step.Operator is not ConcatOperator || step.Operator.Node.Attributes.TryGetValue("axis", out var axis) is false || axis.Int != 1) continue;
+            var inputs = step.Inputs;
+            if (inputs.Length < 2 || inputs.Distinct(StringComparer.Ordinal).Count() != inputs.Length) continue;
+            var slots = new List<(int Step, int Channels)>();
+            foreach (var input in inputs)
+            {
+                if (input.Length == 0 || requested.Contains(input) || uses.GetValueOrDefault(input) != 1 || !producer.TryGetValue(input, out int p)) break;
+                var ps = steps[p];
+                if (ps.Operator is not ConvOperator || ps.Outputs.Length != 1 || ps.ConcatSlot is not null || replaced.ContainsKey(p)) break;
+                int channels = ConvOperator.OutputChannels(ps.Inputs.Length > 1 ? _constants.GetValueOrDefault(ps.Inputs[1]) : null);
+                if (channels < 0) break;
+                slots.Add((p, channels));
+            }
+            if (slots.Count != inputs.Length) continue;
+            int total = slots.Sum(s => s.Channels), offset = 0;
+            string output = step.Outputs[0];
+            foreach (var (p, channels) in slots)
+            {
+                uses.Remove(steps[p].Outputs[0]);
+                replaced[p] = steps[p] with { Outputs = new[] { output }, ConcatSlot = (offset, total) };
+                offset += channels;
+            }
+            removed.Add(i);
+        }
+        var result = new List<CnnPlan.Step>(steps.Count);
+        for (int i = 0; i < steps.Count; i++)
+            if (!removed.Contains(i)) result.Add(replaced.TryGetValue(i, out var r) ? r : steps[i]);
+        return result;
     }
 
     private static CnnOperator CreateOperator(OnnxNode node, long opset, string source)

@@ -55,6 +55,23 @@ public class SqueezeNetTests
     }
 
     [Fact]
+    public void Should_ConcatenateChannels_WhetherOrNotTheConvsWriteInPlace()
+    {
+        // Requesting only the concatenation lets the expand convolutions write straight into it; requesting an
+        // expand output as well forces the ordinary Concat. Both must give the channel-wise concatenation.
+        var runtime = CnnRuntime.Load(TestData.Path("squeezenet", "SqueezeNet_fp16.onnx"));
+        var input = Tensor.FromArray(Fish.Value, 1, 3, 224, 224);
+        var ct = TestContext.Current.CancellationToken;
+        var inPlace = runtime.Run(input, "fire2/concat_1", ct);
+        var parts = runtime.Run(new Dictionary<string, Tensor> { ["data_0"] = input }, new[] { "fire2/expand1x1_2", "fire2/expand3x3_2", "fire2/concat_1" }, ct);
+        Assert.Equal(new[] { 1, 128, 55, 55 }, inPlace.Shape);
+        Assert.True(inPlace.Data.SequenceEqual(parts["fire2/concat_1"].Data));
+        int half = 64 * 55 * 55;
+        Assert.True(parts["fire2/expand1x1_2"].Data.SequenceEqual(inPlace.Data[..half]));
+        Assert.True(parts["fire2/expand3x3_2"].Data.SequenceEqual(inPlace.Data[half..]));
+    }
+
+    [Fact]
     public void Should_SuggestNames_WhenARequestedValueDoesNotExist()
     {
         var runtime = CnnRuntime.Load(TestData.Path("squeezenet", "SqueezeNet_fp16.onnx"));

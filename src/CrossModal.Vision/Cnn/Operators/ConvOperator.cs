@@ -40,11 +40,22 @@ internal sealed class ConvOperator : CnnOperator
     public override int[]? SeparableOutputRanks(int[] inputRanks, CnnValue?[] constants) =>
         RestConstant(inputRanks, constants) ? new[] { inputRanks[0] } : null;
 
-    public override CnnValue?[] Run(CnnValue?[] inputs) => new CnnValue?[] { Compute(inputs, relu: false) };
+    public override CnnValue?[] Run(CnnValue?[] inputs) => new CnnValue?[] { Compute(inputs, relu: false, null, 0, 0) };
 
-    public override CnnValue?[] RunWithRelu(CnnValue?[] inputs) => new CnnValue?[] { Compute(inputs, relu: true) };
+    public override CnnValue?[] RunWithRelu(CnnValue?[] inputs) => new CnnValue?[] { Compute(inputs, relu: true, null, 0, 0) };
 
-    private CnnValue Compute(CnnValue?[] inputs, bool relu)
+    /// <summary>The number of output channels when the weights are a constant, else -1 (for in-place Concat planning).</summary>
+    public static int OutputChannels(CnnValue? weights) => weights is { IsInt64: false, Rank: >= 3 } ? weights.Shape[0] : -1;
+
+    /// <summary>
+    /// Computes the convolution straight into channels [offset, offset + M) of a Concat's output of
+    /// <paramref name="totalChannels"/> channels (created here when <paramref name="target"/> is null), so the
+    /// Concat copies nothing. Returns the target.
+    /// </summary>
+    public CnnValue RunInto(CnnValue?[] inputs, bool relu, CnnValue? target, int offset, int totalChannels) =>
+        Compute(inputs, relu, target, offset, totalChannels);
+
+    private CnnValue Compute(CnnValue?[] inputs, bool relu, CnnValue? target, int channelOffset, int totalChannels)
     {
         var x = Input(inputs, 0, "X");
         var w = Input(inputs, 1, "W");
@@ -68,7 +79,12 @@ internal sealed class ConvOperator : CnnOperator
         var (pl, pr, wo) = OutputSize(wIn, kw, sw, dw, spatial - 1, spatial);
         if (ho <= 0 || wo <= 0) throw ShapeError($"input {Tensor.FormatShape(x.Shape)} is smaller than the kernel {kh}x{kw} (output {ho}x{wo})");
 
-        var y = CnnValue.Rent(oneD ? new[] { n, m, wo } : new[] { n, m, ho, wo });
+        int outChannels = target is null && totalChannels == 0 ? m : totalChannels;
+        var shape = oneD ? new[] { n, outChannels, wo } : new[] { n, outChannels, ho, wo };
+        if (target is not null && !target.Shape.AsSpan().SequenceEqual(shape))
+            throw ShapeError($"output {Tensor.FormatShape(shape)} does not fit the concatenation {target} it is written into");
+        if (channelOffset + m > outChannels) throw ShapeError($"channels {channelOffset}..{channelOffset + m} exceed the concatenation's {outChannels}");
+        var y = target ?? CnnValue.Rent(shape);
         int mg = m / g, kg = cg * kh * kw, hw = ho * wo, inPlane = h * wIn;
         bool direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0;
 
@@ -96,7 +112,7 @@ internal sealed class ConvOperator : CnnOperator
                     for (int gi = 0; gi < g; gi++)
                     {
                         int inBase = xo + (img * c + gi * cg) * inPlane;
-                        int outBase = (img * m + gi * mg) * hw + p0;
+                        int outBase = (img * outChannels + channelOffset + gi * mg) * hw + p0;
                         ReadOnlySpan<float> bMat;
                         int ldb;
                         if (direct)
