@@ -77,6 +77,13 @@ def best_rate(fn, images, reps, min_seconds=0.5):
     return images / best
 
 
+def cpu_ms(fn, reps):
+    c = time.process_time()
+    for _ in range(reps):
+        fn()
+    return (time.process_time() - c) * 1000 / reps
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("weights")
@@ -95,7 +102,10 @@ def main():
         diff = float(np.abs(out.numpy().reshape(len(batch), -1) - np.load(a.ours).reshape(len(batch), -1)).max())
         batch_rate = best_rate(lambda: model(batch), len(batch), a.reps)
         single_rate = best_rate(lambda: model(single), 1, a.reps * 3)
+        batch_cpu = cpu_ms(lambda: model(batch), max(1, a.reps // 2)) / len(batch)
+        single_cpu = cpu_ms(lambda: model(single), a.reps * 3)
     print(json.dumps({"batch_images_per_s": batch_rate, "single_images_per_s": single_rate, "batch": len(batch),
+                      "batch_cpu_ms_per_image": batch_cpu, "single_cpu_ms_per_image": single_cpu,
                       "threads": a.threads, "max_abs_diff_vs_ours": diff, "torch": torch.__version__}))
 
 

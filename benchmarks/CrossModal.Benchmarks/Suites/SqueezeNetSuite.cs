@@ -50,7 +50,10 @@ internal static class SqueezeNetSuite
                 Parallelism.Threads = threads;
                 double batchSeconds = ctx.BestSeconds(() => runtime.Run(input, "softmaxout_1"), 5, 1.0);
                 double singleSeconds = ctx.BestSeconds(() => runtime.Run(single, "softmaxout_1"), 15, 1.0);
-                double? refBatch = null, refSingle = null, diff = null;
+                // CPU time per image: a load-independent measure of the work done (the machine is shared).
+                double batchCpu = CpuMilliseconds(() => runtime.Run(input, "softmaxout_1"), ctx.Quick ? 1 : 3) / batch;
+                double singleCpu = CpuMilliseconds(() => runtime.Run(single, "softmaxout_1"), ctx.Quick ? 4 : 16);
+                double? refBatch = null, refSingle = null, diff = null, refBatchCpu = null, refSingleCpu = null;
                 if (python)
                 {
                     var r = PythonReference.Run("squeezenet_reference.py",
@@ -59,15 +62,36 @@ internal static class SqueezeNetSuite
                     refBatch = r.GetProperty("batch_images_per_s").GetDouble();
                     refSingle = r.GetProperty("single_images_per_s").GetDouble();
                     diff = r.GetProperty("max_abs_diff_vs_ours").GetDouble();
+                    refBatchCpu = r.GetProperty("batch_cpu_ms_per_image").GetDouble();
+                    refSingleCpu = r.GetProperty("single_cpu_ms_per_image").GetDouble();
                 }
-                var extra = new Dictionary<string, object> { ["max_abs_diff_vs_pytorch"] = diff ?? double.NaN };
-                yield return new BenchResult("squeezenet", $"batch{batch}_224", threads, "images/s", batch / batchSeconds, python ? "pytorch" : null, refBatch, true, extra);
-                yield return new BenchResult("squeezenet", "single_224", threads, "images/s", 1 / singleSeconds, python ? "pytorch" : null, refSingle, true, extra);
+                yield return new BenchResult("squeezenet", $"batch{batch}_224", threads, "images/s", batch / batchSeconds, python ? "pytorch" : null, refBatch, true,
+                    Extra(diff, batchCpu, refBatchCpu));
+                yield return new BenchResult("squeezenet", "single_224", threads, "images/s", 1 / singleSeconds, python ? "pytorch" : null, refSingle, true,
+                    Extra(diff, singleCpu, refSingleCpu));
             }
         }
         finally
         {
             Directory.Delete(temp, recursive: true);
         }
+    }
+
+    private static Dictionary<string, object> Extra(double? diff, double cpu, double? refCpu) => new()
+    {
+        ["max_abs_diff_vs_pytorch"] = Math.Round(diff ?? double.NaN, 9),
+        ["cpu_ms_per_image"] = Math.Round(cpu, 3),
+        ["reference_cpu_ms_per_image"] = Math.Round(refCpu ?? double.NaN, 3),
+    };
+
+    /// <summary>Process CPU time of <paramref name="reps"/> calls, in milliseconds per call.</summary>
+    private static double CpuMilliseconds(Action action, int reps)
+    {
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        process.Refresh();
+        var start = process.TotalProcessorTime;
+        for (int i = 0; i < reps; i++) action();
+        process.Refresh();
+        return (process.TotalProcessorTime - start).TotalMilliseconds / reps;
     }
 }
