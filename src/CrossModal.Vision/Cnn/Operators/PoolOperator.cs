@@ -57,8 +57,9 @@ internal sealed class PoolOperator : CnnOperator
         Parallelism.For(n * c, Math.Max(1, 4096 / Math.Max(1, ho * wo * kh * kw)), (s, e) =>
         {
             var rowBuffer = new float[w];
+            var slideBuffer = new float[w];
             for (int plane = s; plane < e; plane++)
-                PoolPlane(xb.AsSpan(xo + plane * h * w, h * w), yb.AsSpan(plane * ho * wo, ho * wo), geo, max, include, rowBuffer);
+                PoolPlane(xb.AsSpan(xo + plane * h * w, h * w), yb.AsSpan(plane * ho * wo, ho * wo), geo, max, include, rowBuffer, slideBuffer);
         });
         return new CnnValue?[] { y };
     }
@@ -73,7 +74,7 @@ internal sealed class PoolOperator : CnnOperator
     /// (count_include_pad) or to the input.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PoolPlane(ReadOnlySpan<float> src, Span<float> dst, in PoolGeometry g, bool max, bool includePad, float[] rowBuffer)
+    private static void PoolPlane(ReadOnlySpan<float> src, Span<float> dst, in PoolGeometry g, bool max, bool includePad, float[] rowBuffer, float[] slideBuffer)
     {
         var row = rowBuffer.AsSpan(0, g.W);
         for (int oy = 0; oy < g.Ho; oy++)
@@ -99,27 +100,54 @@ internal sealed class PoolOperator : CnnOperator
             // Rows of the window inside the (padded) input, for the average's divisor.
             int yEnd = Math.Min(y0 + g.Kh, g.H + g.PadBottom);
             int paddedRows = yEnd - y0, validRows = Math.Min(yEnd, g.H) - Math.Max(y0, 0);
-            for (int ox = 0; ox < g.Wo; ox++)
+            if (max)
             {
-                int x0 = ox * g.Sw - g.PadLeft;
-                float acc = max ? float.NegativeInfinity : 0f;
-                int cols = 0;
-                for (int j = 0; j < g.Kw; j++)
+                // Sliding maximum over kw neighbours for every start column, vectorised (kw - 1 passes over the
+                // row); interior outputs then just pick their start column.
+                int starts = g.W - (g.Kw - 1) * g.Dw;
+                var slide = slideBuffer.AsSpan(0, Math.Max(0, starts));
+                if (starts > 0 && g.Dw == 1)
                 {
-                    int ix = x0 + j * g.Dw;
-                    if ((uint)ix >= (uint)g.W) continue;
-                    float v = row[ix];
-                    if (max) { if (v > acc || float.IsNaN(v)) acc = v; }
-                    else acc += v;
-                    cols++;
+                    if (g.Kw == 1) row.Slice(0, starts).CopyTo(slide);
+                    else TensorPrimitives.Max(row.Slice(0, starts), row.Slice(1, starts), slide);
+                    for (int j = 2; j < g.Kw; j++) TensorPrimitives.Max(slide, row.Slice(j, starts), slide);
                 }
-                if (!max)
+                for (int ox = 0; ox < g.Wo; ox++)
                 {
+                    int x0 = ox * g.Sw - g.PadLeft;
+                    float acc;
+                    if (x0 >= 0 && x0 < starts && g.Dw == 1) acc = slide[x0];
+                    else if (x0 >= 0 && x0 < starts)
+                    {
+                        // Dilated interior window. MathF.Max is branch-free (a data-dependent branch here
+                        // mispredicts half the time) and propagates NaN.
+                        acc = row[x0];
+                        for (int j = 1; j < g.Kw; j++) acc = MathF.Max(acc, row[x0 + j * g.Dw]);
+                    }
+                    else
+                    {
+                        acc = float.NegativeInfinity;
+                        for (int j = 0; j < g.Kw; j++)
+                        {
+                            int ix = x0 + j * g.Dw;
+                            if ((uint)ix < (uint)g.W) acc = MathF.Max(acc, row[ix]);
+                        }
+                    }
+                    output[ox] = acc;
+                }
+            }
+            else
+            {
+                for (int ox = 0; ox < g.Wo; ox++)
+                {
+                    int x0 = ox * g.Sw - g.PadLeft;
+                    int xs = Math.Max(x0, 0), xe = Math.Min(x0 + g.Kw, g.W);
+                    float acc = 0f;
+                    for (int ix = xs; ix < xe; ix++) acc += row[ix];
                     int xEnd = Math.Min(x0 + g.Kw, g.W + g.PadRight);
-                    int count = includePad ? paddedRows * (xEnd - x0) : validRows * (Math.Min(xEnd, g.W) - Math.Max(x0, 0));
-                    acc = count > 0 ? acc / count : 0f;
+                    int count = includePad ? paddedRows * (xEnd - x0) : validRows * Math.Max(0, xe - xs);
+                    output[ox] = count > 0 ? acc / count : 0f;
                 }
-                output[ox] = acc;
             }
         }
     }
