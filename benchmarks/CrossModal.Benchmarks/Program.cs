@@ -5,7 +5,14 @@ using CrossModal.Benchmarks.Suites;
 // Prints one JSON line per case (see BenchResult); progress and notes go to stderr.
 var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchResult>>>(StringComparer.Ordinal)
 {
+    ["gemm"] = GemmSuite.Run,
     ["selftest"] = SelfTestSuite.Run,
+    ["tokenize"] = TokenizeSuite.Run,
+    ["data-open"] = DataOpenSuite.Run,
+    ["scan-train"] = ScanSuite.Train,
+    ["scan-score"] = ScanSuite.Score,
+    ["vsepp-train"] = VseSuite.Train,
+    ["vsepp-eval"] = VseSuite.Eval,
     ["squeezenet"] = SqueezeNetSuite.Run,
 };
 

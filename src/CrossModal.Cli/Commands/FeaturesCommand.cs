@@ -154,27 +154,30 @@ internal static class FeaturesCommand
         return parts.Select(p => float.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
     }
 
-    /// <summary>One progress line on stderr at most every two seconds (and at the end).</summary>
+    /// <summary>
+    /// Progress on stderr: the shared redrawn bar when stderr is a terminal, otherwise one line at most every ten
+    /// seconds (logs stay short but show that a long job is moving).
+    /// </summary>
     private sealed class StderrProgress : IProgress<FeatureProgress>
     {
+        private readonly ConsoleProgress _bar = new();
+        private readonly bool _interactive = !Console.IsErrorRedirected;
         private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
-        private double _last = double.NegativeInfinity;
-        private FeatureProgress? _latest;
+        private double _last;
 
-        public void Report(FeatureProgress value)
+        public void Report(FeatureProgress v)
         {
-            _latest = value;
-            if (_clock.Elapsed.TotalSeconds - _last < 2 && value.Done < value.Total) return;
+            string rate = $"{v.ImagesPerSecond:F1} images/s, {v.Failed} failed";
+            if (_interactive)
+            {
+                _bar.Update("features", v.Done, v.Total, rate);
+                return;
+            }
+            if (_clock.Elapsed.TotalSeconds - _last < 10) return;
             _last = _clock.Elapsed.TotalSeconds;
-            Print(value);
+            Console.Error.WriteLine($"features: {v.Done}/{v.Total} images, {rate}");
         }
 
-        public void Finish()
-        {
-            if (_latest is { } v && v.Done < v.Total) Print(v);
-        }
-
-        private static void Print(FeatureProgress v) =>
-            Console.Error.WriteLine($"features: {v.Done}/{v.Total} images, {v.ImagesPerSecond:F1} images/s, {v.Failed} failed");
+        public void Finish() => _bar.Clear();
     }
 }

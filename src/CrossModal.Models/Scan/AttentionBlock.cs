@@ -87,7 +87,9 @@ internal sealed class AttentionBlock : IDisposable
             {
                 case RawFeatureNorm.ClippedL2Norm:
                 case RawFeatureNorm.Clipped:
-                    for (int q = 0; q < cols; q++) pre[q] = src[q] > 0f ? src[q] : src[q] * Slope;
+                    // leaky(x) = max(x, 0.1 x) because the slope is below 1: two vector passes, no branch.
+                    TensorPrimitives.Multiply(src, Slope, pre);
+                    TensorPrimitives.Max(src, pre, pre);
                     break;
                 default:
                     src.CopyTo(pre);
@@ -299,10 +301,25 @@ internal sealed class AttentionBlock : IDisposable
                     }
                     break;
             }
-            if (_o.RawFeatureNorm is RawFeatureNorm.ClippedL2Norm or RawFeatureNorm.Clipped)
-                for (int q = 0; q < cols; q++) dsRow[q] += src[q] > 0f ? da[q] : da[q] * Slope;
+            if (_o.RawFeatureNorm is RawFeatureNorm.ClippedL2Norm or RawFeatureNorm.Clipped) AddLeakyGradient(src, da, dsRow);
             else TensorPrimitives.Add(dsRow, da, dsRow);
         }
+    }
+
+    /// <summary>dst += (src &gt; 0 ? 1 : slope) · g, with a vector select: the signs of raw similarities are random,
+    /// so a branch per element mispredicts about half the time.</summary>
+    private static void AddLeakyGradient(ReadOnlySpan<float> src, ReadOnlySpan<float> g, Span<float> dst)
+    {
+        int n = src.Length, i = 0;
+        var slope = new System.Numerics.Vector<float>(Slope);
+        for (; i <= n - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
+        {
+            var x = new System.Numerics.Vector<float>(src.Slice(i));
+            var gv = new System.Numerics.Vector<float>(g.Slice(i));
+            var d = new System.Numerics.Vector<float>(dst.Slice(i));
+            (d + System.Numerics.Vector.ConditionalSelect(System.Numerics.Vector.GreaterThan(x, System.Numerics.Vector<float>.Zero), gv, gv * slope)).CopyTo(dst.Slice(i));
+        }
+        for (; i < n; i++) dst[i] += src[i] > 0f ? g[i] : g[i] * Slope;
     }
 
     public void Dispose()

@@ -6,10 +6,13 @@ namespace CrossModal.Tensors.Optim;
 /// torch.optim.Adam (and AdamW with <see cref="DecoupledWeightDecay"/>), single-tensor semantics of PyTorch 1.13:
 /// g += wd * p (Adam only); m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 /// p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). AdamW first multiplies p by (1 - lr * wd).
+/// As in PyTorch, t counts the steps at which that parameter had a gradient (a parameter without one is skipped
+/// and its count does not advance), so it can differ from <see cref="Optimizer.StepCount"/>.
 /// </summary>
 public class Adam : Optimizer
 {
     private readonly Tensor[] _m, _v;
+    private readonly Tensor[] _step; // rank-0 per-parameter step counts (float, as PyTorch's state['step'])
 
     /// <summary>Creates Adam with PyTorch's defaults (betas 0.9/0.999, eps 1e-8, no weight decay).</summary>
     public Adam(IEnumerable<(string Name, Tensor Tensor)> parameters, float learningRate = 1e-3f, float beta1 = 0.9f,
@@ -22,6 +25,7 @@ public class Adam : Optimizer
         WeightDecay = weightDecay;
         _m = Parameters.Select(p => Tensor.Zeros(p.Tensor.Shape)).ToArray();
         _v = Parameters.Select(p => Tensor.Zeros(p.Tensor.Shape)).ToArray();
+        _step = Parameters.Select(_ => Tensor.Zeros()).ToArray();
     }
 
     /// <summary>First-moment decay.</summary>
@@ -43,15 +47,16 @@ public class Adam : Optimizer
     public override void Step()
     {
         StepCount++;
-        // Bias corrections in double, as PyTorch computes them in Python floats.
-        double bc1 = 1.0 - Math.Pow(Beta1, StepCount);
-        double bc2 = 1.0 - Math.Pow(Beta2, StepCount);
-        float stepSize = (float)(LearningRate / bc1);
-        float bc2Sqrt = (float)Math.Sqrt(bc2);
         for (int i = 0; i < Parameters.Count; i++)
         {
             var p = Parameters[i].Tensor;
             if (p.Grad is null) continue;
+            double t = ++_step[i].Data[0];
+            // Bias corrections in double, as PyTorch computes them in Python floats.
+            double bc1 = 1.0 - Math.Pow(Beta1, t);
+            double bc2 = 1.0 - Math.Pow(Beta2, t);
+            float stepSize = (float)(LearningRate / bc1);
+            float bc2Sqrt = (float)Math.Sqrt(bc2);
             var pd = p.Data;
             var g = p.Grad.Data;
             var m = _m[i].Data;
@@ -75,5 +80,6 @@ public class Adam : Optimizer
     {
         for (int i = 0; i < Parameters.Count; i++) yield return ("exp_avg." + Parameters[i].Name, _m[i]);
         for (int i = 0; i < Parameters.Count; i++) yield return ("exp_avg_sq." + Parameters[i].Name, _v[i]);
+        for (int i = 0; i < Parameters.Count; i++) yield return ("step." + Parameters[i].Name, _step[i]);
     }
 }

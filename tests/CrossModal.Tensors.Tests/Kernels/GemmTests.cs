@@ -3,12 +3,14 @@ using CrossModal.Tensors.Threading;
 
 namespace CrossModal.Tensors.Tests.Kernels;
 
+[Trait("Category", "Kernel")]
 public class GemmTests
 {
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 }, { 1, 7, 3 }, { 7, 1, 5 }, { 7, 33, 17 }, { 33, 7, 1 }, { 16, 32, 16 }, { 15, 31, 33 },
         { 17, 33, 257 }, { 65, 129, 31 }, { 257, 33, 7 }, { 100, 300, 64 }, { 3, 1000, 2 },
+        { 1, 257, 7 }, { 257, 1, 33 }, { 12, 64, 300 }, { 13, 97, 513 }, { 24, 32, 1 }, { 5, 100, 40 },
     };
 
     internal static float[] Naive(bool ta, bool tb, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c0, int ldc)
@@ -135,5 +137,149 @@ public class GemmTests
     {
         var e = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 2, 1f, new float[3], 2, new float[4], 2, 0f, new float[4], 2));
         Assert.Contains("A holds 3", e.Message);
+    }
+
+    /// <summary>Shapes past every block size: rows past Mc (384), columns past Nc (4096), depth past Kc (256, and an uneven split), and the streamed-B path for few rows.</summary>
+    public static TheoryData<int, int, int> LargeShapes => new()
+    {
+        { 800, 70, 530 }, { 30, 4200, 300 }, { 5, 4200, 600 }, { 12, 4131, 257 },
+    };
+
+    [Theory]
+    [MemberData(nameof(LargeShapes))]
+    public void Should_MatchNaive_WhenLargerThanBlocks(int m, int n, int k)
+    {
+        var rng = new Rng((ulong)(m * 31 + n * 7 + k));
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                int lda = (ta ? m : k) + 5, ldb = (tb ? k : n) + 3, ldc = n + 1;
+                var a = new float[(ta ? k : m) * lda];
+                var b = new float[(tb ? n : k) * ldb];
+                var c = new float[m * ldc];
+                rng.Uniform(a, -1, 1);
+                rng.Uniform(b, -1, 1);
+                rng.Uniform(c, -1, 1);
+                var expected = Naive(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.25f, c, ldc);
+                var actual = (float[])c.Clone();
+                Gemm.Multiply(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.25f, actual, ldc);
+                for (int i = 0; i < m; i++)
+                {
+                    for (int j = 0; j < n; j++)
+                    {
+                        float e = expected[i * ldc + j], g = actual[i * ldc + j];
+                        if (!(Math.Abs(e - g) <= 2e-6f * k * (1 + Math.Abs(e))))
+                            Assert.Fail($"{m}x{n}x{k} ta={ta} tb={tb} C[{i},{j}]: {g} vs {e}");
+                    }
+                    Assert.Equal(c[i * ldc + n], actual[i * ldc + n]); // the padding column is never written
+                }
+            }
+    }
+
+    /// <summary>Shapes that take each thread split (rows, columns) and the streamed-B path.</summary>
+    public static TheoryData<bool, bool, int, int, int> SplitShapes => new()
+    {
+        { false, false, 1000, 90, 300 }, { false, true, 60, 3000, 200 }, { false, false, 12, 5000, 300 },
+        { true, true, 301, 301, 301 }, { true, false, 9, 2000, 700 },
+    };
+
+    [Theory]
+    [MemberData(nameof(SplitShapes))]
+    public void Should_GiveIdenticalBits_ForAnyThreadCount(bool ta, bool tb, int m, int n, int k)
+    {
+        // Every element of C is the same FMA chain in k order whichever thread or edge kernel computes it.
+        var rng = new Rng(11);
+        var a = new float[m * k];
+        var b = new float[k * n];
+        rng.Uniform(a, -1, 1);
+        rng.Uniform(b, -1, 1);
+        int lda = ta ? m : k, ldb = tb ? k : n;
+        var results = new List<float[]>();
+        int keep = Parallelism.Threads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Parallelism.Threads = threads;
+                var c = new float[m * n];
+                Gemm.Multiply(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+                results.Add(c);
+            }
+        }
+        finally { Parallelism.Threads = keep; }
+        Assert.Equal(results[0], results[1]);
+        Assert.Equal(results[0], results[2]);
+        var probe = Naive(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, new float[m * n], n);
+        for (int i = 0; i < probe.Length; i += 997) Assert.True(Math.Abs(probe[i] - results[0][i]) <= 1e-5f * k, $"{i}: {results[0][i]} vs {probe[i]}");
+    }
+
+    [Fact]
+    public void Should_RunSerially_InsideParallelRegion()
+    {
+        var rng = new Rng(12);
+        int m = 200, n = 300, k = 150;
+        var a = new float[m * k];
+        var b = new float[k * n];
+        rng.Uniform(a, -1, 1);
+        rng.Uniform(b, -1, 1);
+        var outside = new float[m * n];
+        Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, outside, n);
+        var inside = new float[2][];
+        bool[] wasInside = new bool[2];
+        Parallelism.ForEachTask(2, t =>
+        {
+            wasInside[t] = Parallelism.InsideRegion || Parallelism.Threads == 1;
+            inside[t] = new float[m * n];
+            Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, inside[t], n);
+        });
+        Assert.All(wasInside, Assert.True);
+        Assert.Equal(outside, inside[0]);
+        Assert.Equal(outside, inside[1]);
+    }
+
+    [Fact]
+    public void Should_OnlyScaleC_WhenKOrAlphaIsZero()
+    {
+        var a = new float[] { 1, 2, 3, 4, 5, 6 };
+        var b = new float[] { 7, 8, 9, 10, 11, 12 };
+        var c = new float[] { 1, float.NaN, 3, 4 };
+        var scaled = (float[])c.Clone();
+        Gemm.Multiply(false, false, 2, 2, 0, 1f, a, 1, b, 2, 0.5f, scaled, 2);
+        Assert.Equal(new[] { 0.5f, float.NaN, 1.5f, 2f }, scaled);
+        var cleared = (float[])c.Clone();
+        Gemm.Multiply(false, false, 2, 2, 3, 0f, a, 3, b, 2, 0f, cleared, 2);
+        Assert.Equal(new float[4], cleared);
+    }
+
+    [Fact]
+    public void Should_OverwriteNaN_WhenBetaIsZero_OnFullAndEdgeTiles()
+    {
+        var rng = new Rng(13);
+        int m = 40, n = 70, k = 300; // full 12 x 32 tiles plus row and column edges, two depth blocks
+        var a = new float[m * k];
+        var b = new float[n * k];
+        rng.Uniform(a, -1, 1);
+        rng.Uniform(b, -1, 1);
+        var c = new float[m * n];
+        Array.Fill(c, float.NaN);
+        Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n);
+        var expected = Naive(false, true, m, n, k, 1f, a, k, b, k, 0f, new float[m * n], n);
+        for (int i = 0; i < c.Length; i++) Assert.True(Math.Abs(expected[i] - c[i]) <= 1e-4f, $"{i}: {c[i]} vs {expected[i]}");
+    }
+
+    [Fact]
+    public void Should_PropagateNaN_FromInputs()
+    {
+        int m = 20, n = 40, k = 10;
+        var a = new float[m * k];
+        var b = new float[k * n];
+        Array.Fill(a, 1f);
+        Array.Fill(b, 1f);
+        a[3 * k + 4] = float.NaN; // row 3 of A
+        var c = new float[m * n];
+        Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                Assert.Equal(i == 3, float.IsNaN(c[i * n + j]));
     }
 }

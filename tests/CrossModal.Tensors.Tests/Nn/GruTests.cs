@@ -5,6 +5,7 @@ using CrossModal.Tests;
 
 namespace CrossModal.Tensors.Tests.Nn;
 
+[Trait("Category", "Kernel")]
 public class GruTests
 {
     /// <summary>PyTorch's GRU equations for one sequence, written out with scalar loops (double precision).</summary>
@@ -99,6 +100,32 @@ public class GruTests
         var gru = new Gru(2, 3, new Rng(6));
         var x = GradCheck.Random(new Rng(7), 2, 3, 2);
         GradCheck.Check(t => gru.Forward(t[0], new[] { 3, 1 }).Hidden, x);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Should_BackpropagateOnlyOutput_ThroughTwoLayers(bool bidirectional)
+    {
+        var gru = new Gru(3, 4, new Rng(10), numLayers: 2, bidirectional: bidirectional);
+        var x = GradCheck.Random(new Rng(11), 3, 4, 3);
+        var inputs = new List<Tensor> { x };
+        inputs.AddRange(gru.Parameters());
+        GradCheck.Check(t => gru.Forward(t[0], new[] { 4, 1, 3 }).Output, inputs.ToArray());
+    }
+
+    [Fact]
+    public void Should_MatchFiniteDifferences_WithoutInitialState()
+    {
+        var gru = new Gru(3, 4, new Rng(12), numLayers: 2, bidirectional: true);
+        var x = GradCheck.Random(new Rng(13), 3, 4, 3);
+        var inputs = new List<Tensor> { x };
+        inputs.AddRange(gru.Parameters());
+        GradCheck.Check(t =>
+        {
+            var (o, hn) = gru.Forward(t[0], new[] { 4, 4, 2 });
+            return Ops.Concat(new[] { o.Reshape(-1), hn.Reshape(-1) }, 0);
+        }, inputs.ToArray());
     }
 
     [Fact]

@@ -17,10 +17,19 @@ public class LayerTests
         GradCheck.Check(t => lin.Forward(t[0]), x, lin.Weight, lin.Bias);
     }
 
+    [Fact]
+    public void Should_DifferentiateLinearWithoutBias()
+    {
+        var lin = new Linear(3, 2, new Rng(11), bias: false);
+        Assert.Null(lin.Bias);
+        GradCheck.Check(t => lin.Forward(t[0]), GradCheck.Random(new Rng(12), 2, 2, 3), lin.Weight);
+    }
+
     [Theory]
     [InlineData(true, 2)]
     [InlineData(false, 2)]
     [InlineData(true, 3)]
+    [InlineData(false, 3)]
     public void Should_DifferentiateBatchNorm(bool training, int rank)
     {
         var bn = new BatchNorm1d(3);
@@ -60,6 +69,36 @@ public class LayerTests
         for (int i = 0; i < 3; i++) expected += conv.Weight[1, i, 0] * x[1, i, 2];
         Assert.Equal(expected, y[1, 1, 2], 5);
         Autograd.Tape.Clear();
+    }
+
+    [Fact]
+    public void Should_DifferentiateConv1dWithoutBias()
+    {
+        var conv = new Conv1d(2, 3, new Rng(13), bias: false);
+        GradCheck.Check(t => conv.Forward(t[0]), GradCheck.Random(new Rng(14), 2, 2, 3), conv.Weight);
+    }
+
+    [Fact]
+    public void Should_DifferentiateEmbedding_WithRepeatedIds()
+    {
+        var emb = new Embedding(5, 3, new Rng(15));
+        int[] ids = { 4, 1, 4, 4, 0, 1 };
+        GradCheck.Check(_ => emb.Forward(ids, 3, 2), emb.Weight);
+    }
+
+    /// <summary>A layer built per call with the same seed draws the same mask, so finite differences apply.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Should_DifferentiateDropoutLayer(bool training)
+    {
+        var x = GradCheck.Random(new Rng(16), 4, 6);
+        GradCheck.Check(t =>
+        {
+            var drop = new Dropout(0.4f, new Rng(17));
+            drop.Train(training);
+            return drop.Forward(t[0]);
+        }, x);
     }
 
     [Fact]

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using CrossModal.Data;
+using CrossModal.Evaluation;
+using CrossModal.Models;
+using CrossModal.Tensors.IO;
+using CrossModal.Tensors.Threading;
+using CrossModal.Text;
+using CrossModal.Training;
+
+namespace CrossModal.Cli.Commands;
+
+/// <summary>`crossmodal eval`: R@K, medr, meanr and rsum of one model or an ensemble on a split.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var checkpoints = new Option<string[]>("--checkpoint") { Description = "model checkpoint; repeat to evaluate an ensemble (similarity matrices averaged)", Required = true, AllowMultipleArgumentsPerToken = false };
+        var data = new Option<string>("--data") { Description = "precomp data folder", Required = true };
+        var vocab = new Option<string?>("--vocab") { Description = "vocabulary JSON for checkpoints that carry none" };
+        var split = new Option<string>("--split") { Description = "split: test (Flickr30K 1K), testall (COCO 5K, or COCO 1K with --fold5), dev, ...", DefaultValueFactory = _ => "test" };
+        var fold5 = new Option<bool>("--fold5") { Description = "COCO 1K protocol: metrics averaged over five 1K folds of the split" };
+        var json = new Option<string?>("--json") { Description = "write {i2t, t2i, rsum} JSON to this file" };
+        var simsOut = new Option<string?>("--sims-out") { Description = "write the images x captions similarity matrix (.npy; with --fold5 the 5 fold blocks stacked)" };
+        var threads = new Option<int>("--threads") { Description = "worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var cmd = new Command("eval", "Evaluate image-text retrieval (R@1/5/10, medr, meanr, rsum) with the standard protocols.");
+        foreach (var o in new Option[] { checkpoints, data, vocab, split, fold5, json, simsOut, threads }) cmd.Options.Add(o);
+        cmd.SetAction(p =>
+        {
+            Parallelism.Threads = p.GetValue(threads);
+            var models = new List<MatchingModel>();
+            Vocabulary? vocabulary = null;
+            foreach (var path in p.GetValue(checkpoints)!)
+            {
+                var (model, v) = ModelLoader.Load(path, p.GetValue(vocab));
+                if (vocabulary is not null && !SameWords(v, vocabulary))
+                    throw new CliException($"{path}: its vocabulary differs from the first checkpoint's; an ensemble needs one vocabulary.");
+                vocabulary ??= v;
+                models.Add(model);
+                Console.Error.WriteLine($"loaded {path}: {model.Config.Model}{(model.Config.Model == "scan" ? $" {model.Config.CrossAttn} {model.Config.AggFunc}" : "")}");
+            }
+            using var dataset = PrecompDataset.Open(p.GetValue(data)!, p.GetValue(split)!, vocabulary!);
+            var bar = new ConsoleProgress();
+            var progress = new SyncProgress<string>(s => { bar.Clear(); if (!Console.IsErrorRedirected) Console.Error.Write(s); else Console.Error.WriteLine(s); });
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var result = Evaluator.Evaluate(models, dataset, p.GetValue(fold5), progress);
+            bar.Clear();
+            if (!Console.IsErrorRedirected) Console.Error.WriteLine();
+            if (result.Folds is { } folds)
+                for (int f = 0; f < folds.Length; f++) Console.WriteLine($"fold {f + 1}: {folds[f]}");
+            Console.WriteLine($"{(result.Folds is null ? "" : "mean of 5 folds: ")}{result.Metrics}");
+            Console.WriteLine($"({dataset.ImageCount} images, {dataset.CaptionCount} captions, {models.Count} model{(models.Count > 1 ? "s" : "")}, {clock.Elapsed.TotalSeconds:F1} s)");
+            if (p.GetValue(json) is { } jsonPath) AtomicFile.WriteAllText(jsonPath, result.Metrics.ToJson() + "\n");
+            if (p.GetValue(simsOut) is { } simsPath) Npy.Write(simsPath, result.Similarities, result.SimilarityShape);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static bool SameWords(Vocabulary a, Vocabulary b)
+    {
+        if (a.Count != b.Count) return false;
+        for (int i = 0; i < a.Count; i++)
+            if (a.WordOf(i) != b.WordOf(i)) return false;
+        return true;
+    }
+}

@@ -1,0 +1,49 @@
+using CrossModal.Data;
+using CrossModal.Models;
+
+namespace CrossModal.Evaluation;
+
+/// <summary>
+/// The evaluation protocols (methods reference §2.4): a split as it is (Flickr30K 1K; COCO 5K on 'testall'), or
+/// the 5-fold COCO 1K protocol on 'testall' (only the five diagonal 1K blocks are scored). Several models form an
+/// ensemble: their similarity matrices are averaged (§2.5).
+/// </summary>
+public static class Evaluator
+{
+    /// <summary>Evaluates <paramref name="models"/> (one, or an ensemble) on <paramref name="data"/>.</summary>
+    public static EvaluationResult Evaluate(IReadOnlyList<MatchingModel> models, PrecompDataset data, bool fold5 = false,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (models.Count == 0) throw new ArgumentException("No model to evaluate.");
+        int n = data.ImageCount, m = data.CaptionCount;
+        if (data.ImageDivisor != 5 || m != 5 * n)
+            throw new InvalidDataException($"{data.CaptionsPath}: evaluation needs 5 captions per image; found {m} captions for {n} images.");
+        if (fold5 && n % 5 != 0)
+            throw new ArgumentException($"--fold5 splits the images into five folds; {data.Split} has {n} images (use the 5,000-image 'testall' split).");
+        int fi = fold5 ? n / 5 : n, fc = fold5 ? m / 5 : m, blocks = fold5 ? 5 : 1;
+        var sums = new float[(long)blocks * fi * fc];
+        for (int k = 0; k < models.Count; k++)
+        {
+            var model = models[k];
+            progress?.Report($"model {k + 1}/{models.Count}: encoding {n} images and {m} captions");
+            var split = EncodedSplit.Encode(model, data, cancellationToken: cancellationToken);
+            var block = new float[(long)fi * fc];
+            for (int f = 0; f < blocks; f++)
+            {
+                var scoreProgress = progress is null ? null : new Progress<(int Done, int Total)>(p =>
+                {
+                    if (p.Done == p.Total || p.Done % 10 == 0) progress.Report($"model {k + 1}/{models.Count}: scored {p.Done}/{p.Total} shards{(fold5 ? $" of fold {f + 1}/5" : "")}");
+                });
+                SimilarityMatrix.ComputeBlock(model, split, f * fi, (f + 1) * fi, f * fc, (f + 1) * fc, block, scoreProgress, cancellationToken);
+                var dst = sums.AsSpan((int)((long)f * fi * fc), fi * fc);
+                System.Numerics.Tensors.TensorPrimitives.Add(dst, block, dst);
+            }
+        }
+        if (models.Count > 1) System.Numerics.Tensors.TensorPrimitives.Multiply(sums, 1f / models.Count, sums);
+        if (!fold5)
+            return new EvaluationResult(Recall.Evaluate(sums, n, m), null, sums, new[] { n, m });
+        var folds = new RetrievalMetrics[5];
+        for (int f = 0; f < 5; f++) folds[f] = Recall.Evaluate(sums.AsSpan(f * fi * fc, fi * fc), fi, fc);
+        return new EvaluationResult(RetrievalMetrics.Average(folds), folds, sums, new[] { 5, fi, fc });
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+
+namespace CrossModal.Training;
+
+/// <summary>
+/// Where a run stands, saved in every checkpoint so <c>--resume</c> continues exactly: the epoch to run next (or
+/// the one interrupted), the batches of it already done, the best validation rsum so far, and the generators'
+/// states (the shuffle generator's state at the start of the epoch, so the same permutation is drawn again).
+/// </summary>
+public sealed record TrainState
+{
+    /// <summary>0-based epoch to run (or being run when <see cref="BatchesDone"/> &gt; 0).</summary>
+    public int Epoch { get; init; }
+
+    /// <summary>Batches of <see cref="Epoch"/> already trained.</summary>
+    public int BatchesDone { get; init; }
+
+    /// <summary>Optimizer steps taken in total.</summary>
+    public long Step { get; init; }
+
+    /// <summary>Best validation rsum so far (-1 before the first validation).</summary>
+    public double BestRsum { get; init; } = -1;
+
+    /// <summary>Epoch (1-based count of completed epochs) of the best model.</summary>
+    public int BestEpoch { get; init; }
+
+    /// <summary>Shuffle generator state at the start of <see cref="Epoch"/>.</summary>
+    public ulong[] EpochShuffleState { get; init; } = Array.Empty<ulong>();
+
+    /// <summary>State of the generator used inside the model (dropout), now.</summary>
+    public ulong[] ModelRngState { get; init; } = Array.Empty<ulong>();
+
+    /// <summary>Training loss summed over <see cref="Epoch"/>'s batches done so far.</summary>
+    public double EpochLossSum { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>Serialised with snake_case names.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Parses <see cref="ToJson"/> output.</summary>
+    public static TrainState FromJson(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainState>(json, Json) ?? throw new InvalidDataException($"{source}: empty training state.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: training state is not valid JSON: {e.Message}");
+        }
+    }
+}

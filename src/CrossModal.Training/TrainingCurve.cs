@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text;
+using CrossModal.Tensors.IO;
+
+namespace CrossModal.Training;
+
+/// <summary>
+/// Writes training_curve.svg: mean training loss per batch (left axis) and validation rsum (right axis) per
+/// epoch, as plain SVG (no native dependencies).
+/// </summary>
+public static class TrainingCurve
+{
+    /// <summary>Writes the plot for <paramref name="epochs"/> to <paramref name="path"/> (atomically).</summary>
+    public static void Write(string path, IReadOnlyList<EpochRecord> epochs)
+    {
+        const int w = 720, h = 400, left = 70, right = 70, top = 40, bottom = 50;
+        int pw = w - left - right, ph = h - top - bottom;
+        var sb = new StringBuilder();
+        var ci = CultureInfo.InvariantCulture;
+        sb.Append(ci, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        sb.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        sb.Append(ci, $"<text x=\"{w / 2}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">Training loss and validation rsum</text>\n");
+        sb.Append(ci, $"<rect x=\"{left}\" y=\"{top}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#888\"/>\n");
+        if (epochs.Count > 0)
+        {
+            int n = epochs.Count;
+            double x(int i) => left + (n == 1 ? pw / 2.0 : pw * i / (double)(n - 1));
+            var (lossMin, lossMax) = Range(epochs.Select(e => e.Loss));
+            var (rMin, rMax) = Range(epochs.Select(e => e.Validation.Rsum));
+            double yl(double v) => top + ph - (v - lossMin) / (lossMax - lossMin) * ph;
+            double yr(double v) => top + ph - (v - rMin) / (rMax - rMin) * ph;
+            Polyline(sb, epochs.Select((e, i) => (x(i), yl(e.Loss))), "#1f77b4");
+            Polyline(sb, epochs.Select((e, i) => (x(i), yr(e.Validation.Rsum))), "#d62728");
+            for (int t = 0; t <= 4; t++)
+            {
+                double fy = top + ph - ph * t / 4.0;
+                sb.Append(ci, $"<text x=\"{left - 6}\" y=\"{fy + 4:F1}\" text-anchor=\"end\" fill=\"#1f77b4\">{lossMin + (lossMax - lossMin) * t / 4:G4}</text>\n");
+                sb.Append(ci, $"<text x=\"{w - right + 6}\" y=\"{fy + 4:F1}\" fill=\"#d62728\">{rMin + (rMax - rMin) * t / 4:F1}</text>\n");
+            }
+            for (int i = 0; i < n; i += Math.Max(1, n / 10))
+                sb.Append(ci, $"<text x=\"{x(i):F1}\" y=\"{top + ph + 18}\" text-anchor=\"middle\">{epochs[i].Epoch}</text>\n");
+        }
+        sb.Append(ci, $"<text x=\"{w / 2}\" y=\"{h - 12}\" text-anchor=\"middle\">epoch</text>\n");
+        sb.Append(ci, $"<text x=\"16\" y=\"{top + ph / 2}\" fill=\"#1f77b4\" transform=\"rotate(-90 16 {top + ph / 2})\" text-anchor=\"middle\">training loss (mean per batch)</text>\n");
+        sb.Append(ci, $"<text x=\"{w - 14}\" y=\"{top + ph / 2}\" fill=\"#d62728\" transform=\"rotate(90 {w - 14} {top + ph / 2})\" text-anchor=\"middle\">validation rsum</text>\n");
+        sb.Append("</svg>\n");
+        AtomicFile.WriteAllText(path, sb.ToString());
+    }
+
+    private static (double Min, double Max) Range(IEnumerable<double> values)
+    {
+        var list = values.Where(double.IsFinite).ToList();
+        if (list.Count == 0) return (0, 1);
+        double lo = list.Min(), hi = list.Max();
+        if (hi - lo < 1e-9) { lo -= 0.5; hi += 0.5; }
+        return (lo, hi);
+    }
+
+    private static void Polyline(StringBuilder sb, IEnumerable<(double X, double Y)> points, string colour)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var pts = points.Where(p => double.IsFinite(p.Y)).ToList();
+        sb.Append(ci, $"<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{string.Join(' ', pts.Select(p => string.Format(ci, "{0:F1},{1:F1}", p.X, p.Y)))}\"/>\n");
+        foreach (var p in pts) sb.Append(ci, $"<circle cx=\"{p.X:F1}\" cy=\"{p.Y:F1}\" r=\"3\" fill=\"{colour}\"/>\n");
+    }
+}

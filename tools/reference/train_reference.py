@@ -1,0 +1,252 @@
+#!/usr/bin/python3
+"""PyTorch reference for the README's accuracy tables: VSE++ and SCAN trained with the original recipe on a
+precomp folder, the best epoch by validation rsum evaluated on the test split.
+
+Written from the method descriptions (methods-reference.md sections 1-4): captions lower-cased and tokenised like
+NLTK's word_tokenize (untrained Punkt sentence split + NLTK word tokenizer, as the golden files), ids
+[<start>] + words + [<end>]; batches of captions with their images, sorted by length; VSE++ = FC + l2norm image
+encoder (regions averaged), GRU last state + l2norm; SCAN = per-region FC + l2norm (eps 1e-8), Bi-GRU with averaged
+directions + l2norm, stacked cross attention; hinge loss (sum or max of hinges, summed over the batch), Adam,
+lr x0.1 every lr_update epochs, clip_grad_norm_ 2.0.
+
+    env -u OPENBLAS_CORETYPE /usr/bin/python3 tools/reference/train_reference.py --model vsepp \
+        --data ../shared/data/f8k-1k-precomp-global --vocab ../shared/data/vocab/f8k_precomp_vocab.json \
+        --seed 1 --out result.json
+
+Prints one log line per epoch and writes the test metrics (and optionally the test similarity matrix) as JSON/npy.
+"""
+import argparse
+import json
+import os
+import random
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+from nltk.tokenize import NLTKWordTokenizer
+from nltk.tokenize.punkt import PunktSentenceTokenizer
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+_PUNKT = PunktSentenceTokenizer()
+_WORDS = NLTKWordTokenizer()
+
+
+def tokenize(caption):
+    text = caption.strip().lower()
+    return [t for s in _PUNKT.tokenize(text) for t in _WORDS.tokenize(s)]
+
+
+class Split:
+    def __init__(self, folder, split, word2idx, max_captions=None):
+        self.ims = np.load(os.path.join(folder, f"{split}_ims.npy"), mmap_mode="r")
+        with open(os.path.join(folder, f"{split}_caps.txt"), encoding="utf-8") as f:
+            caps = [l for l in f.read().split("\n") if l.strip()]
+        if max_captions:
+            caps = caps[:max_captions]
+        self.caps = [[1] + [word2idx.get(w, 3) for w in tokenize(c)] + [2] for c in caps]
+        self.im_div = 5 if self.ims.shape[0] != len(self.caps) else 1
+        self.n_images = len(self.caps) // 5
+
+    def batch(self, idx):
+        idx = sorted(idx, key=lambda k: len(self.caps[k]), reverse=True)
+        lengths = [len(self.caps[k]) for k in idx]
+        tokens = torch.zeros(len(idx), lengths[0], dtype=torch.long)
+        for i, k in enumerate(idx):
+            tokens[i, :lengths[i]] = torch.tensor(self.caps[k])
+        images = torch.from_numpy(np.stack([np.asarray(self.ims[k // self.im_div]) for k in idx])).float()
+        return images, tokens, lengths
+
+
+def l2norm(x, dim, eps):
+    return x / (x.pow(2).sum(dim=dim, keepdim=True).sqrt() + eps)
+
+
+class ImageEncoder(nn.Module):
+    def __init__(self, img_dim, embed, eps, pool):
+        super().__init__()
+        self.fc = nn.Linear(img_dim, embed)
+        r = np.sqrt(6.) / np.sqrt(img_dim + embed)
+        self.fc.weight.data.uniform_(-r, r)
+        self.fc.bias.data.fill_(0)
+        self.eps, self.pool = eps, pool
+
+    def forward(self, x):
+        y = self.fc(x)
+        if self.pool and y.dim() == 3:
+            y = y.mean(1)
+        return l2norm(y, -1, self.eps)
+
+
+class TextEncoder(nn.Module):
+    def __init__(self, vocab, word_dim, embed, bi, per_word, eps):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, word_dim)
+        self.embed.weight.data.uniform_(-0.1, 0.1)
+        self.rnn = nn.GRU(word_dim, embed, 1, batch_first=True, bidirectional=bi)
+        self.bi, self.per_word, self.eps = bi, per_word, eps
+
+    def forward(self, tokens, lengths):
+        out, h = self.rnn(pack_padded_sequence(self.embed(tokens), lengths, batch_first=True))
+        if not self.per_word:
+            return l2norm(h[-1] if not self.bi else (h[-1] + h[-2]) / 2, -1, self.eps)
+        out, _ = pad_packed_sequence(out, batch_first=True)
+        if self.bi:
+            half = out.size(2) // 2
+            out = (out[:, :, :half] + out[:, :, half:]) / 2
+        return l2norm(out, -1, self.eps)
+
+
+def func_attention(query, context, lam):
+    attn = torch.bmm(context, query.transpose(1, 2))
+    attn = l2norm(nn.functional.leaky_relu(attn, 0.1), 2, 1e-8)
+    n, sl, ql = attn.shape
+    attn = torch.softmax(attn.transpose(1, 2).reshape(n * ql, sl) * lam, dim=1).reshape(n, ql, sl)
+    return torch.bmm(context.transpose(1, 2), attn.transpose(1, 2)).transpose(1, 2)
+
+
+def cosine(x1, x2, dim):
+    return (x1 * x2).sum(dim) / (x1.norm(2, dim) * x2.norm(2, dim)).clamp(min=1e-8)
+
+
+def xattn(images, captions, lengths, a):
+    sims = []
+    for i in range(captions.size(0)):
+        cap = captions[i, :lengths[i], :].unsqueeze(0).repeat(images.size(0), 1, 1)
+        if a.cross_attn == "t2i":
+            row = cosine(cap, func_attention(cap, images, a.lambda_softmax), 2)
+        else:
+            row = cosine(images, func_attention(images, cap, a.lambda_softmax), 2)
+        if a.agg_func == "LogSumExp":
+            row = torch.log(torch.exp(row * a.lambda_lse).sum(1, keepdim=True)) / a.lambda_lse
+        elif a.agg_func == "Max":
+            row = row.max(1, keepdim=True)[0]
+        elif a.agg_func == "Sum":
+            row = row.sum(1, keepdim=True)
+        else:
+            row = row.mean(1, keepdim=True)
+        sims.append(row)
+    return torch.cat(sims, 1)
+
+
+def hinge(scores, margin, max_violation):
+    d = scores.diag().view(-1, 1)
+    cost_s = (margin + scores - d.expand_as(scores)).clamp(min=0)
+    cost_im = (margin + scores - d.t().expand_as(scores)).clamp(min=0)
+    mask = torch.eye(scores.size(0)) > .5
+    cost_s, cost_im = cost_s.masked_fill(mask, 0), cost_im.masked_fill(mask, 0)
+    if max_violation:
+        return cost_s.max(1)[0].sum() + cost_im.max(0)[0].sum()
+    return cost_s.sum() + cost_im.sum()
+
+
+def scores_of(img, txt, images, tokens, lengths, a):
+    im, cap = img(images), txt(tokens, lengths)
+    return im @ cap.t() if a.model == "vsepp" else xattn(im, cap, lengths, a)
+
+
+def similarity(img, txt, split, a):
+    img.eval(); txt.eval()
+    with torch.no_grad():
+        n = split.n_images
+        ims = torch.from_numpy(np.asarray(split.ims[:n * 5 // split.im_div:5 // split.im_div])).float()
+        im = img(ims)
+        sims = torch.zeros(n, 5 * n)
+        for j0 in range(0, 5 * n, 128):
+            idx = list(range(j0, min(5 * n, j0 + 128)))
+            order = sorted(idx, key=lambda k: len(split.caps[k]), reverse=True)
+            _, tokens, lengths = split.batch(order)
+            cap = txt(tokens, lengths)
+            block = im @ cap.t() if a.model == "vsepp" else torch.cat(
+                [xattn(im[i0:i0 + 128], cap, lengths, a) for i0 in range(0, n, 128)], 0)
+            sims[:, order] = block
+    img.train(); txt.train()
+    return sims.numpy()
+
+
+def metrics(sims):
+    n = sims.shape[0]
+    r_i2t = np.zeros(n)
+    for i in range(n):
+        order = np.argsort(sims[i])[::-1]
+        r_i2t[i] = min(np.where(order == c)[0][0] for c in range(5 * i, 5 * i + 5))
+    r_t2i = np.zeros(5 * n)
+    for c in range(5 * n):
+        order = np.argsort(sims[:, c])[::-1]
+        r_t2i[c] = np.where(order == c // 5)[0][0]
+
+    def d(r):
+        return {"r1": 100.0 * np.mean(r < 1), "r5": 100.0 * np.mean(r < 5), "r10": 100.0 * np.mean(r < 10),
+                "medr": float(np.floor(np.median(r)) + 1), "meanr": float(r.mean() + 1)}
+    i2t, t2i = d(r_i2t), d(r_t2i)
+    return {"i2t": i2t, "t2i": t2i, "rsum": sum(i2t[k] + t2i[k] for k in ("r1", "r5", "r10"))}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", choices=["vsepp", "scan"], default="vsepp")
+    p.add_argument("--data", required=True)
+    p.add_argument("--vocab", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--num-epochs", type=int, default=30)
+    p.add_argument("--lr-update", type=int, default=15)
+    p.add_argument("--learning-rate", type=float, default=2e-4)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--margin", type=float, default=0.2)
+    p.add_argument("--no-max-violation", action="store_true")
+    p.add_argument("--grad-clip", type=float, default=2.0)
+    p.add_argument("--embed-size", type=int, default=1024)
+    p.add_argument("--word-dim", type=int, default=300)
+    p.add_argument("--cross-attn", default="t2i")
+    p.add_argument("--agg-func", default="LogSumExp")
+    p.add_argument("--lambda-lse", type=float, default=6.0)
+    p.add_argument("--lambda-softmax", type=float, default=9.0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--sims-out")
+    a = p.parse_args()
+    torch.manual_seed(a.seed); np.random.seed(a.seed); random.seed(a.seed)
+    with open(a.vocab, encoding="utf-8") as f:
+        word2idx = json.load(f)["word2idx"]
+    train, dev, test = Split(a.data, "train", word2idx), Split(a.data, "dev", word2idx, 5000), Split(a.data, "test", word2idx)
+    scan = a.model == "scan"
+    img_dim = train.ims.shape[-1]
+    img = ImageEncoder(img_dim, a.embed_size, 1e-8 if scan else 0.0, pool=not scan)
+    txt = TextEncoder(len(word2idx), a.word_dim, a.embed_size, bi=scan, per_word=scan, eps=1e-8 if scan else 0.0)
+    params = list(img.parameters()) + list(txt.parameters())
+    opt = torch.optim.Adam(params, lr=a.learning_rate)
+    g = torch.Generator().manual_seed(a.seed)
+    best, best_state, log = -1, None, []
+    for epoch in range(a.num_epochs):
+        for group in opt.param_groups:
+            group["lr"] = a.learning_rate * (0.1 ** (epoch // a.lr_update))
+        t0, total = time.time(), 0.0
+        perm = torch.randperm(len(train.caps), generator=g).tolist()
+        for b0 in range(0, len(perm), a.batch_size):
+            images, tokens, lengths = train.batch(perm[b0:b0 + a.batch_size])
+            loss = hinge(scores_of(img, txt, images, tokens, lengths, a), a.margin, not a.no_max_violation)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, a.grad_clip)
+            opt.step()
+            total += loss.item()
+        m = metrics(similarity(img, txt, dev, a))
+        if m["rsum"] > best:
+            best = m["rsum"]
+            best_state = ([v.clone() for v in img.state_dict().values()], [v.clone() for v in txt.state_dict().values()])
+        print(f"epoch {epoch + 1} loss {total:.2f} dev rsum {m['rsum']:.1f} ({time.time() - t0:.1f}s)", flush=True)
+        log.append({"epoch": epoch + 1, "loss": total, "dev_rsum": m["rsum"]})
+    for module, state in zip((img, txt), best_state):
+        for (k, v), s in zip(module.state_dict().items(), state):
+            v.copy_(s)
+    sims = similarity(img, txt, test, a)
+    result = metrics(sims)
+    result.update({"best_dev_rsum": best, "epochs": log, "seed": a.seed, "model": a.model, "torch": torch.__version__})
+    with open(a.out, "w") as f:
+        json.dump(result, f, indent=1)
+    if a.sims_out:
+        np.save(a.sims_out, sims.astype(np.float32))
+    print(json.dumps({k: result[k] for k in ("i2t", "t2i", "rsum")}))
+
+
+if __name__ == "__main__":
+    main()
