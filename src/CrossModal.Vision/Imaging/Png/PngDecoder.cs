@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
+using CrossModal.Tensors.IO;
 
 namespace CrossModal.Vision.Imaging.Png;
 
@@ -50,7 +51,7 @@ public static class PngDecoder
             if (type != "IDAT")
             {
                 uint stored = BinaryPrimitives.ReadUInt32BigEndian(data[(pos + 8 + length)..]);
-                uint actual = PngCrc32.Compute(data.Slice(pos + 4, length + 4));
+                uint actual = Crc32.Compute(data.Slice(pos + 4, length + 4));
                 if (stored != actual) throw new InvalidDataException($"{source}: corrupt PNG: chunk {type} at byte {pos} has CRC {stored:X8}, computed {actual:X8}.");
             }
             if (!headerSeen && type != "IHDR") throw new InvalidDataException($"{source}: corrupt PNG: the first chunk is {type}, expected IHDR.");
