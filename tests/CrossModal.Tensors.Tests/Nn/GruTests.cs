@@ -100,13 +100,14 @@ public class GruTests
     [InlineData(true)]
     public void Should_MatchFiniteDifferences_AtVectorWidthsAndSplitRows(bool bidirectional)
     {
-        // H = 45 runs the 16-wide, 8-wide and scalar parts of the gate kernels; 40 rows split the gate work across
-        // two threads (when the direction has the cores to itself); lengths 1..3 leave different active prefixes.
+        // H = 90 runs the 16-wide, 8-wide and scalar parts of the gate kernels and splits the bias sums (3H = 270
+        // columns) across threads; 40 rows split the gate work across two threads (when the direction has the cores
+        // to itself); lengths 1..3 leave different active prefixes.
         int keep = Parallelism.Threads;
         try
         {
             Parallelism.Threads = 2;
-            int b = 40, t = 3, inSize = 5, h = 45;
+            int b = 40, t = 3, inSize = 5, h = 90;
             var gru = new Gru(inSize, h, new Rng(21), bidirectional: bidirectional);
             var x = GradCheck.Random(new Rng(22), b, t, inSize);
             var lengths = Enumerable.Range(0, b).Select(i => 1 + i * 7 % 3).ToArray();
