@@ -123,6 +123,24 @@ public class GruTests
     }
 
     [Fact]
+    public void Should_GiveSameWeightGradients_WhenInputNeedsNoGradient()
+    {
+        // Without x.RequiresGrad the bottom layer skips its input-gradient GEMM; nothing else may change.
+        var grads = new List<float[][]>();
+        foreach (bool inputGrad in new[] { true, false })
+        {
+            var gru = new Gru(4, 5, new Rng(31), numLayers: 2, bidirectional: true);
+            var x = GradCheck.Random(new Rng(32), 3, 4, 4);
+            x.RequiresGrad = inputGrad;
+            var (o, _) = gru.Forward(x, new[] { 4, 2, 3 });
+            Tape.Backward(Ops.SumAll(Ops.Mul(o, o)));
+            Assert.Equal(inputGrad, x.Grad is not null);
+            grads.Add(gru.Parameters().Select(p => p.Grad!.ToArray()).ToArray());
+        }
+        Assert.Equal(grads[0], grads[1]);
+    }
+
+    [Fact]
     public void Should_BackpropagateOnlyFinalState()
     {
         var gru = new Gru(2, 3, new Rng(6));
