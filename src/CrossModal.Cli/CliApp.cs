@@ -22,6 +22,8 @@ public static class CliApp
         root.Subcommands.Add(VocabCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(FeaturesCommand.Create());
         return root;
     }
 

@@ -31,9 +31,6 @@ public sealed class EmbeddingSet
     /// <summary>Items [start, start + count) as one contiguous span (items are packed back to back).</summary>
     public ReadOnlySpan<float> Items(int start, int count) => _data.AsSpan(_offsets[start], _offsets[start + count] - _offsets[start]);
 
-    /// <summary>The largest item length.</summary>
-    public int MaxLength { get; private set; }
-
     /// <summary>Appends the first lengths[b] rows of each item of a [B, T, Dim] (or [B, Dim]) tensor.</summary>
     public void AddBatch(Tensor encoded, ReadOnlySpan<int> lengths)
     {
@@ -62,22 +59,5 @@ public sealed class EmbeddingSet
         rows.CopyTo(_data.AsSpan(_used));
         _used += rows.Length;
         _offsets.Add(_used);
-        MaxLength = Math.Max(MaxLength, rows.Length / Dim);
-    }
-
-    /// <summary>Items [start, start + count) as a padded [count, maxLen, Dim] tensor (zeros past each length) plus lengths.</summary>
-    public (Tensor Padded, int[] Lengths) Padded(int start, int count)
-    {
-        int maxLen = 1;
-        for (int i = 0; i < count; i++) maxLen = Math.Max(maxLen, Length(start + i));
-        var t = Tensor.Zeros(count, maxLen, Dim);
-        var lens = new int[count];
-        var d = t.Data;
-        for (int i = 0; i < count; i++)
-        {
-            lens[i] = Length(start + i);
-            Item(start + i).CopyTo(d.Slice(i * maxLen * Dim));
-        }
-        return (t, lens);
     }
 }

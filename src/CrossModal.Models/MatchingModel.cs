@@ -40,21 +40,9 @@ public abstract class MatchingModel : Module
 
     /// <summary>
     /// Scores images [i0, i1) against captions [j0, j1) of encoded sets into output (row stride ldo), without
-    /// recording gradients. The default pads the captions of the block and calls <see cref="Scores"/>; models with
-    /// a faster evaluation path override it.
+    /// recording gradients: the evaluation path (a GEMM for VSE models, the fused attention for SCAN).
     /// </summary>
-    public virtual void ScoreBlock(EmbeddingSet images, int i0, int i1, EmbeddingSet captions, int j0, int j1, Span<float> output, int ldo)
-    {
-        using var scope = TensorScope.Begin();
-        using var noGrad = Tensors.Autograd.Tape.NoGrad();
-        var (imgs, _) = images.Padded(i0, i1 - i0);
-        var img = GlobalImageEmbedding ? imgs.Reshape(i1 - i0, images.Dim) : imgs;
-        var (caps, lens) = captions.Padded(j0, j1 - j0);
-        var cap = GlobalCaptionEmbedding ? caps.Reshape(j1 - j0, captions.Dim) : caps;
-        var s = Scores(img, cap, lens).Data;
-        int w = j1 - j0;
-        for (int i = 0; i < i1 - i0; i++) s.Slice(i * w, w).CopyTo(output.Slice(i * ldo, w));
-    }
+    public abstract void ScoreBlock(EmbeddingSet images, int i0, int i1, EmbeddingSet captions, int j0, int j1, Span<float> output, int ldo);
 
     /// <summary>The images x captions block size the evaluator should use (SCAN's shard size is 128).</summary>
     public virtual int EvaluationShardSize => 128;

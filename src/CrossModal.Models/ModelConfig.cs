@@ -28,9 +28,11 @@ public sealed record ModelConfig
     public int NumLayers { get; init; } = 1;
 
     /// <summary>Skip the image L2 normalisation (VSE0's --no_imgnorm).</summary>
+    [JsonPropertyName("no_imgnorm")]
     public bool NoImgNorm { get; init; }
 
     /// <summary>Skip the per-word L2 normalisation (SCAN's --no_txtnorm).</summary>
+    [JsonPropertyName("no_txtnorm")]
     public bool NoTxtNorm { get; init; }
 
     /// <summary>Bidirectional text GRU with averaged directions (SCAN's --bi_gru).</summary>

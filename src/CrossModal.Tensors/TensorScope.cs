@@ -31,8 +31,11 @@ public sealed class TensorScope : IDisposable
 
     internal static bool Active => _current is not null;
 
-    /// <summary>Storage for a new tensor: pooled inside a scope, a plain array outside.</summary>
-    internal static float[] Allocate(int length, bool clear)
+    /// <summary>
+    /// Storage with the lifetime of the current scope (pooled; a plain array outside any scope): what a fused op
+    /// keeps from its forward for its backward. The array may be longer than <paramref name="length"/>.
+    /// </summary>
+    public static float[] Allocate(int length, bool clear)
     {
         var scope = _current;
         if (scope is null) return length == 0 ? Array.Empty<float>() : new float[length];

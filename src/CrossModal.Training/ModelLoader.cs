@@ -1,3 +1,4 @@
+using CrossModal.Checkpoints;
 using CrossModal.Models;
 using CrossModal.Text;
 
@@ -5,7 +6,8 @@ namespace CrossModal.Training;
 
 /// <summary>
 /// Opens a trained model for evaluation or search: a CrossModal checkpoint (.safetensors, which carries its
-/// vocabulary), or a vocabulary given separately for checkpoints without one.
+/// vocabulary), or an original PyTorch checkpoint of VSE++/SCAN (model_best.pth.tar, zip or legacy; read without
+/// executing anything), with a vocabulary given separately for checkpoints without one.
 /// </summary>
 public static class ModelLoader
 {
@@ -13,11 +15,21 @@ public static class ModelLoader
     public static (MatchingModel Model, Vocabulary Vocabulary) Load(string path, string? vocabPath = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
-        var content = Checkpoint.Load(path);
-        var model = Checkpoint.CreateModel(content);
+        MatchingModel model;
+        string? vocabJson = null;
+        if (TorchCheckpoint.IsTorchCheckpoint(path))
+        {
+            model = ModelCheckpoint.Load(path).CreateModel();
+        }
+        else
+        {
+            var content = Checkpoint.Load(path);
+            model = Checkpoint.CreateModel(content);
+            vocabJson = content.VocabJson;
+        }
         Vocabulary vocab = vocabPath is not null ? Vocabulary.Load(vocabPath)
-            : content.VocabJson is not null ? Vocabulary.FromJson(content.VocabJson, path)
-            : throw new InvalidDataException($"{path}: the checkpoint carries no vocabulary; pass --vocab.");
+            : vocabJson is not null ? Vocabulary.FromJson(vocabJson, path)
+            : throw new InvalidDataException($"{path}: the checkpoint carries no vocabulary; pass --vocab (the vocabulary JSON the model was trained with).");
         if (vocab.Count != model.Config.VocabSize)
             throw new InvalidDataException($"{path}: the model's word embedding has {model.Config.VocabSize} rows, the vocabulary {(vocabPath ?? "in the checkpoint")} has {vocab.Count} words.");
         model.Eval();

@@ -4,12 +4,13 @@ using CrossModal.Tensors;
 namespace CrossModal.Data.Synthetic;
 
 /// <summary>
-/// Five templated captions per scene, each about a different object where the scene has several, in the style
-/// of the Flickr30K precomp captions (lower-case words, final " ."):
-/// relation ("a small red circle left of a large blue square ."), pair ("a red circle and a blue square ."),
-/// background ("a large green star on a beige background ."), list ("three shapes : a red circle , a blue
-/// square and a green star ."), position ("there is a small white cross in the top left ."), and for one-object
-/// scenes a plain noun phrase.
+/// Five templated captions per scene, each starting from a different object where the scene has several, in the
+/// style of the Flickr30K precomp captions (lower-case words, final " ."): relation ("a small red circle left of a
+/// large blue square ."), pair ("a red circle and a blue square ."), background ("a large green star and a small
+/// pink ring on a beige background ."), list ("three shapes : a red circle , a blue square and a green star ."),
+/// position ("there is a small white cross in the top left and a medium cyan hexagon in the center ."), and for
+/// one-object scenes single-object variants and a plain noun phrase. Most captions name two objects with their
+/// attributes, so that few captions are shared by several images.
 /// </summary>
 internal static class CaptionWriter
 {
@@ -25,13 +26,17 @@ internal static class CaptionWriter
         var captions = new string[5];
         for (int k = 0; k < 5; k++)
         {
-            var focus = o[(start + k) % n];
+            int f = (start + k) % n;
+            var focus = o[f];
+            string background = SceneCatalog.Backgrounds[scene.Background];
             captions[k] = templates[k] switch
             {
-                Relation => RelationCaption(o, (start + k) % n, rng),
-                Pair => $"{Phrase(focus, false)} and {Phrase(Other(o, (start + k) % n, rng), false)} .",
-                Background => $"{Phrase(focus, true)} on a {SceneCatalog.Backgrounds[scene.Background]} background .",
+                Relation => RelationCaption(o, f, rng),
+                Pair => $"{Phrase(focus, false)} and {Phrase(Other(o, f, rng), false)} .",
+                Background when n >= 2 => $"{Phrase(focus, true)} and {Phrase(Other(o, f, rng), true)} on a {background} background .",
+                Background => $"{Phrase(focus, true)} on a {background} background .",
                 List => ListCaption(o),
+                Position when n >= 2 => PositionCaption(focus, Other(o, f, rng)),
                 Position => $"there is {Phrase(focus, true)} in the {SceneCatalog.CellNames[focus.Cell]} .",
                 Plain => $"{Phrase(focus, true)} .",
                 _ => $"{Phrase(focus, false)} .",
@@ -75,6 +80,9 @@ internal static class CaptionWriter
         string rel = relations[rng.NextInt(relations.Count)];
         return $"{Phrase(o[focus], true)} {rel} {Phrase(b, true)} .";
     }
+
+    private static string PositionCaption(SceneObject a, SceneObject b) =>
+        $"there is {Phrase(a, true)} in the {SceneCatalog.CellNames[a.Cell]} and {Phrase(b, true)} in the {SceneCatalog.CellNames[b.Cell]} .";
 
     private static string ListCaption(SceneObject[] o)
     {

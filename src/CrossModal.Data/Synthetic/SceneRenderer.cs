@@ -2,7 +2,7 @@ namespace CrossModal.Data.Synthetic;
 
 /// <summary>
 /// Draws a scene as an RGB image: the background colour, then each object as a filled shape in its layout cell
-/// (small: radius 19% of a cell, large: 38%), anti-aliased by 4 x 4 supersampling inside each object's bounding box.
+/// (radius 18%, 28% or 38% of a cell for small, medium, large), anti-aliased by 4 x 4 supersampling inside each object's bounding box.
 /// </summary>
 internal static class SceneRenderer
 {
@@ -22,7 +22,7 @@ internal static class SceneRenderer
         foreach (var o in scene.Objects)
         {
             float cx = (o.Column + 0.5f + o.JitterX) * cell, cy = (o.Row + 0.5f + o.JitterY) * cell;
-            float r = (o.Size == 0 ? 0.19f : 0.38f) * cell;
+            float r = SceneCatalog.SizeRadius[o.Size] * cell;
             var (cr, cg, cb) = SceneCatalog.ColorRgb[o.Color];
             int x0 = Math.Max(0, (int)(cx - r) - 1), x1 = Math.Min(size - 1, (int)(cx + r) + 1);
             int y0 = Math.Max(0, (int)(cy - r) - 1), y1 = Math.Min(size - 1, (int)(cy + r) + 1);
@@ -57,6 +57,14 @@ internal static class SceneRenderer
             case "square": return ax <= 0.82f && ay <= 0.82f;
             case "diamond": return ax + ay <= 1f;
             case "cross": return (ax <= 0.3f && ay <= 1f) || (ay <= 0.3f && ax <= 1f);
+            case "ring":
+                {
+                    float d2 = dx * dx + dy * dy;
+                    return d2 <= 1f && d2 >= 0.3f;
+                }
+            case "hexagon":
+                // Flat top and bottom: |y| <= sqrt(3)/2 and the slanted sides |x| + |y|/sqrt(3) <= 1.
+                return ay <= 0.8660254f && ax + ay * 0.57735027f <= 1f;
             case "triangle":
                 // Apex up at dy = -1, base at dy = 0.8.
                 return dy >= -1f && dy <= 0.8f && ax <= (dy + 1f) * 0.6f;

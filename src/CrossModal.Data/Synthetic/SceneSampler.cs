@@ -3,7 +3,7 @@ using CrossModal.Tensors;
 namespace CrossModal.Data.Synthetic;
 
 /// <summary>
-/// Draws scenes: 1-5 objects in distinct cells of a 3 x 3 layout, each with a random colour, shape and size (no two
+/// Draws scenes: 1-5 objects (mostly 2-4) in distinct cells of a 3 x 3 layout, each with a random colour, shape and size (no two
 /// objects share both colour and shape, so a phrase like "red circle" names one object), on one of three
 /// backgrounds. After a scene with two or more objects, with probability <c>twinFraction</c> a twin follows: the same
 /// layout with the colours, sizes or shapes of two objects swapped. Twins have the same bag of attributes - their
@@ -32,7 +32,10 @@ internal static class SceneSampler
 
     private static Scene SampleBase(string id, Rng rng)
     {
-        int n = 1 + rng.NextInt(5);
+        var weights = SceneCatalog.ObjectCountWeights;
+        int pick = rng.NextInt(weights.Sum()), n = 0;
+        while (pick >= weights[n]) pick -= weights[n++];
+        n++; // weights[0] is for one object
         var cells = rng.Permutation(SceneCatalog.Grid * SceneCatalog.Grid);
         var objects = new SceneObject[n];
         var used = new HashSet<(int, int)>();

@@ -33,42 +33,42 @@ public static class CrossAttention
             wordStart[c + 1] = wordStart[c] + lengths[c];
         }
         int totalWords = wordStart[bc];
-        using var packed = new PooledBuffer(totalWords * d);
-        var words = packed.Span;
+        bool record = Tape.Needs(images, captions);
+        // With a backward to come, the packed words and the raw similarities S live until the step's scope ends
+        // (the backward reuses S instead of recomputing its GEMM); without one they are scratch.
+        var words = record ? TensorScope.Allocate(totalWords * d, clear: false) : TensorPool.Rent(totalWords * d);
         var capData = captions.Data;
-        for (int c = 0; c < bc; c++) capData.Slice(c * t * d, lengths[c] * d).CopyTo(words.Slice(wordStart[c] * d));
+        for (int c = 0; c < bc; c++) capData.Slice(c * t * d, lengths[c] * d).CopyTo(words.AsSpan(wordStart[c] * d));
 
         var scores = Tensor.Empty(bi, bc);
         var plan = new Plan(options, bi, r, d, wordStart);
-        using (var sBuf = new PooledBuffer(plan.Rows * plan.Cols))
+        var s = record ? TensorScope.Allocate(plan.Rows * plan.Cols, clear: false) : TensorPool.Rent(plan.Rows * plan.Cols);
+        plan.Forward(images.Data, words.AsSpan(0, totalWords * d), s.AsSpan(0, plan.Rows * plan.Cols), scores.Data);
+        if (!record)
         {
-            plan.Forward(images.Data, words, sBuf.Span, scores.Data);
+            TensorPool.Return(s);
+            TensorPool.Return(words);
+            return scores;
         }
 
-        if (Tape.Needs(images, captions))
+        var lens = (int[])lengths.Clone();
+        Tape.Record(scores, g =>
         {
-            var lens = (int[])lengths.Clone();
-            Tape.Record(scores, g =>
+            using var dRegions = new PooledBuffer(bi * r * d);
+            using var dWords = new PooledBuffer(totalWords * d);
+            plan.Backward(images.Data, words.AsSpan(0, totalWords * d), s.AsSpan(0, plan.Rows * plan.Cols), g.Data, dRegions.Span, dWords.Span);
+            if (images.RequiresGrad) images.AccumulateGrad(dRegions.Span);
+            if (captions.RequiresGrad)
             {
-                using var wordsAgain = new PooledBuffer(totalWords * d);
-                var cd = captions.Data;
-                for (int c = 0; c < bc; c++) cd.Slice(c * t * d, lens[c] * d).CopyTo(wordsAgain.Span.Slice(wordStart[c] * d));
-                using var dRegions = new PooledBuffer(bi * r * d);
-                using var dWords = new PooledBuffer(totalWords * d);
-                plan.Backward(images.Data, wordsAgain.Span, g.Data, dRegions.Span, dWords.Span);
-                if (images.RequiresGrad) images.AccumulateGrad(dRegions.Span);
-                if (captions.RequiresGrad)
+                var gc = captions.GradBuffer(out bool acc);
+                if (!acc) gc.Clear();
+                for (int c = 0; c < bc; c++)
                 {
-                    var gc = captions.GradBuffer(out bool acc);
-                    if (!acc) gc.Clear();
-                    for (int c = 0; c < bc; c++)
-                    {
-                        var dst = gc.Slice(c * t * d, lens[c] * d);
-                        TensorPrimitives.Add(dst, dWords.Span.Slice(wordStart[c] * d, lens[c] * d), dst);
-                    }
+                    var dst = gc.Slice(c * t * d, lens[c] * d);
+                    TensorPrimitives.Add(dst, dWords.Span.Slice(wordStart[c] * d, lens[c] * d), dst);
                 }
-            });
-        }
+            }
+        });
         return scores;
     }
 
@@ -177,18 +177,15 @@ public static class CrossAttention
         }
 
         /// <summary>
-        /// Gradients of the scores w.r.t. the packed regions (bi*r x d) and words (Σ lengths x d), given
-        /// dScores (images x captions). Recomputes the per-owner intermediates.
+        /// Gradients of the scores w.r.t. the packed regions (bi*r x d) and words (Σ lengths x d), given the forward's
+        /// raw similarities S and dScores (images x captions). Recomputes the per-owner intermediates from S.
         /// </summary>
-        public void Backward(ReadOnlySpan<float> regions, ReadOnlySpan<float> words, ReadOnlySpan<float> dScores,
+        public void Backward(ReadOnlySpan<float> regions, ReadOnlySpan<float> words, ReadOnlySpan<float> s, ReadOnlySpan<float> dScores,
             Span<float> dRegions, Span<float> dWords)
         {
             int rows = Rows, cols = Cols;
-            using var sBuf = new PooledBuffer(rows * cols);
             using var dsBuf = new PooledBuffer(rows * cols);
             using var dCtx = new PooledBuffer(rows * _d);
-            var s = sBuf.Span;
-            RawSimilarities(regions, words, s);
             var norms = QueryNorms(regions, words);
             dCtx.Span.Clear();
             int chunks = Parallelism.ChunkCount(Owners, 1);

@@ -6,19 +6,17 @@ namespace CrossModal.Tensors;
 
 public static partial class Ops
 {
-    internal enum BinaryKind { Add, Sub, Mul, Div }
-
     /// <summary>a + b with NumPy/PyTorch broadcasting.</summary>
-    public static Tensor Add(Tensor a, Tensor b) => Binary(a, b, BinaryKind.Add);
+    public static Tensor Add(Tensor a, Tensor b) => Binary(a, b, BinaryOperation.Add);
 
     /// <summary>a - b with broadcasting.</summary>
-    public static Tensor Sub(Tensor a, Tensor b) => Binary(a, b, BinaryKind.Sub);
+    public static Tensor Sub(Tensor a, Tensor b) => Binary(a, b, BinaryOperation.Subtract);
 
     /// <summary>a * b (element-wise) with broadcasting.</summary>
-    public static Tensor Mul(Tensor a, Tensor b) => Binary(a, b, BinaryKind.Mul);
+    public static Tensor Mul(Tensor a, Tensor b) => Binary(a, b, BinaryOperation.Multiply);
 
     /// <summary>a / b (element-wise) with broadcasting.</summary>
-    public static Tensor Div(Tensor a, Tensor b) => Binary(a, b, BinaryKind.Div);
+    public static Tensor Div(Tensor a, Tensor b) => Binary(a, b, BinaryOperation.Divide);
 
     /// <summary>x + s.</summary>
     public static Tensor AddScalar(Tensor x, float s)
@@ -91,25 +89,11 @@ public static partial class Ops
         return s;
     }
 
-    /// <summary>Element strides of <paramref name="shape"/> inside <paramref name="outShape"/> (0 along broadcast axes).</summary>
-    internal static int[] BroadcastStrides(ReadOnlySpan<int> shape, int[] outShape)
-    {
-        int r = outShape.Length, off = r - shape.Length;
-        var strides = new int[r];
-        int s = 1;
-        for (int i = shape.Length - 1; i >= 0; i--)
-        {
-            strides[i + off] = shape[i] == 1 && outShape[i + off] != 1 ? 0 : s;
-            s *= shape[i];
-        }
-        return strides;
-    }
-
-    private static Tensor Binary(Tensor a, Tensor b, BinaryKind kind)
+    private static Tensor Binary(Tensor a, Tensor b, BinaryOperation kind)
     {
         var outShape = BroadcastShape(a.ShapeSpan, b.ShapeSpan);
         var y = Tensor.Empty(outShape);
-        BinaryInto(a.Data, a.ShapeSpan, b.Data, b.ShapeSpan, y.Data, outShape, kind);
+        Broadcasting.Apply(kind, a.Data, a.ShapeSpan, b.Data, b.ShapeSpan, y.Data, outShape);
         if (Tape.Needs(a, b))
         {
             Tape.Record(y, g =>
@@ -119,14 +103,14 @@ public static partial class Ops
                 {
                     switch (kind)
                     {
-                        case BinaryKind.Add or BinaryKind.Sub:
+                        case BinaryOperation.Add or BinaryOperation.Subtract:
                             ReduceGradInto(a, gd, outShape);
                             break;
-                        case BinaryKind.Mul:
-                            ReduceProductInto(a, gd, b, outShape, BinaryKind.Mul);
+                        case BinaryOperation.Multiply:
+                            ReduceProductInto(a, gd, b, outShape, BinaryOperation.Multiply);
                             break;
-                        case BinaryKind.Div:
-                            ReduceProductInto(a, gd, b, outShape, BinaryKind.Div);
+                        case BinaryOperation.Divide:
+                            ReduceProductInto(a, gd, b, outShape, BinaryOperation.Divide);
                             break;
                     }
                 }
@@ -134,25 +118,25 @@ public static partial class Ops
                 {
                     switch (kind)
                     {
-                        case BinaryKind.Add:
+                        case BinaryOperation.Add:
                             ReduceGradInto(b, gd, outShape);
                             break;
-                        case BinaryKind.Sub:
+                        case BinaryOperation.Subtract:
                         {
                             using var t = new PooledBuffer(gd.Length);
                             TensorPrimitives.Negate(gd, t.Span);
                             ReduceGradInto(b, t.Span, outShape);
                             break;
                         }
-                        case BinaryKind.Mul:
-                            ReduceProductInto(b, gd, a, outShape, BinaryKind.Mul);
+                        case BinaryOperation.Multiply:
+                            ReduceProductInto(b, gd, a, outShape, BinaryOperation.Multiply);
                             break;
-                        case BinaryKind.Div:
+                        case BinaryOperation.Divide:
                         {
                             // d(a/b)/db = -(a/b) / b = -y / b.
                             using var t = new PooledBuffer(gd.Length);
                             var yd = y.Data;
-                            BinaryInto(yd, outShape, b.Data, b.ShapeSpan, t.Span, outShape, BinaryKind.Div);
+                            Broadcasting.Apply(BinaryOperation.Divide, yd, outShape, b.Data, b.ShapeSpan, t.Span, outShape);
                             TensorPrimitives.Multiply(t.Span, gd, t.Span);
                             TensorPrimitives.Negate(t.Span, t.Span);
                             ReduceGradInto(b, t.Span, outShape);
@@ -166,10 +150,10 @@ public static partial class Ops
     }
 
     /// <summary>target.grad += reduce(g op other) to target's shape.</summary>
-    private static void ReduceProductInto(Tensor target, ReadOnlySpan<float> g, Tensor other, int[] outShape, BinaryKind kind)
+    private static void ReduceProductInto(Tensor target, ReadOnlySpan<float> g, Tensor other, int[] outShape, BinaryOperation kind)
     {
         using var t = new PooledBuffer(g.Length);
-        BinaryInto(g, outShape, other.Data, other.ShapeSpan, t.Span, outShape, kind);
+        Broadcasting.Apply(kind, g, outShape, other.Data, other.ShapeSpan, t.Span, outShape);
         ReduceGradInto(target, t.Span, outShape);
     }
 
@@ -183,7 +167,7 @@ public static partial class Ops
             return;
         }
         if (!acc) gt.Clear();
-        var strides = BroadcastStrides(target.ShapeSpan, outShape);
+        var strides = Broadcasting.Strides(target.ShapeSpan, outShape);
         StridedAccumulate(g, outShape, strides, gt);
     }
 
@@ -209,89 +193,6 @@ public static partial class Ops
                 pos -= idx[ax] * dstStrides[ax];
                 idx[ax] = 0;
             }
-        }
-    }
-
-    /// <summary>y = a op b with broadcasting into y of <paramref name="outShape"/>.</summary>
-    internal static void BinaryInto(ReadOnlySpan<float> a, ReadOnlySpan<int> aShape, ReadOnlySpan<float> b, ReadOnlySpan<int> bShape,
-        Span<float> y, int[] outShape, BinaryKind kind)
-    {
-        if (a.Length == y.Length && b.Length == y.Length)
-        {
-            Apply(a, b, y, kind);
-            return;
-        }
-        if (y.Length == 0) return;
-        if (b.Length == 1 && a.Length == y.Length) { ApplyScalarRight(a, b[0], y, kind); return; }
-        if (a.Length == 1 && b.Length == y.Length) { ApplyScalarLeft(a[0], b, y, kind); return; }
-        int r = outShape.Length;
-        var sa = BroadcastStrides(aShape, outShape);
-        var sb = BroadcastStrides(bShape, outShape);
-        int innerN = outShape[r - 1];
-        var idx = new int[r];
-        int pa = 0, pb = 0;
-        for (int o = 0; o < y.Length; o += innerN)
-        {
-            var dst = y.Slice(o, innerN);
-            int ia = sa[r - 1], ib = sb[r - 1];
-            if (ia == 1 && ib == 1) Apply(a.Slice(pa, innerN), b.Slice(pb, innerN), dst, kind);
-            else if (ia == 1 && ib == 0) ApplyScalarRight(a.Slice(pa, innerN), b[pb], dst, kind);
-            else if (ia == 0 && ib == 1) ApplyScalarLeft(a[pa], b.Slice(pb, innerN), dst, kind);
-            else
-            {
-                for (int j = 0; j < innerN; j++) dst[j] = Scalar(a[pa + j * ia], b[pb + j * ib], kind);
-            }
-            for (int ax = r - 2; ax >= 0; ax--)
-            {
-                idx[ax]++;
-                pa += sa[ax];
-                pb += sb[ax];
-                if (idx[ax] < outShape[ax]) break;
-                pa -= idx[ax] * sa[ax];
-                pb -= idx[ax] * sb[ax];
-                idx[ax] = 0;
-            }
-        }
-    }
-
-    private static float Scalar(float a, float b, BinaryKind kind) => kind switch
-    {
-        BinaryKind.Add => a + b,
-        BinaryKind.Sub => a - b,
-        BinaryKind.Mul => a * b,
-        _ => a / b,
-    };
-
-    private static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, BinaryKind kind)
-    {
-        switch (kind)
-        {
-            case BinaryKind.Add: TensorPrimitives.Add(a, b, y); break;
-            case BinaryKind.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryKind.Mul: TensorPrimitives.Multiply(a, b, y); break;
-            default: TensorPrimitives.Divide(a, b, y); break;
-        }
-    }
-
-    private static void ApplyScalarRight(ReadOnlySpan<float> a, float b, Span<float> y, BinaryKind kind)
-    {
-        switch (kind)
-        {
-            case BinaryKind.Add: TensorPrimitives.Add(a, b, y); break;
-            case BinaryKind.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryKind.Mul: TensorPrimitives.Multiply(a, b, y); break;
-            default: TensorPrimitives.Divide(a, b, y); break;
-        }
-    }
-
-    private static void ApplyScalarLeft(float a, ReadOnlySpan<float> b, Span<float> y, BinaryKind kind)
-    {
-        switch (kind)
-        {
-            case BinaryKind.Add: TensorPrimitives.Add(b, a, y); break;
-            case BinaryKind.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryKind.Mul: TensorPrimitives.Multiply(b, a, y); break;
-            default: TensorPrimitives.Divide(a, b, y); break;
         }
     }
 }

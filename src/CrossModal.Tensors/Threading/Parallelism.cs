@@ -37,25 +37,8 @@ public static class Parallelism
     /// <summary>
     /// Runs <paramref name="body"/>(start, end) over [0, count) split into <see cref="ChunkCount"/> contiguous chunks.
     /// </summary>
-    public static void For(int count, int minPerChunk, Action<int, int> body)
-    {
-        int chunks = ChunkCount(count, minPerChunk);
-        if (chunks <= 1)
-        {
-            // One chunk: the body may still parallelise inside (e.g. a GEMM inside a batch loop of one).
-            if (count > 0) body(0, count);
-            return;
-        }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
-        {
-            int start = (int)((long)count * c / chunks);
-            int end = (int)((long)count * (c + 1) / chunks);
-            bool outer = _insideRegion;
-            _insideRegion = true;
-            try { if (end > start) body(start, end); }
-            finally { _insideRegion = outer; }
-        });
-    }
+    public static void For(int count, int minPerChunk, Action<int, int> body) =>
+        ForChunks(count, minPerChunk, (_, start, end) => body(start, end));
 
     /// <summary>
     /// Like <see cref="For"/>, also passing the chunk index (0 .. ChunkCount - 1), so a caller can keep one

@@ -2,20 +2,13 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 using CrossModal.Data.Synthetic;
+using CrossModal.Tensors.IO;
 
 namespace CrossModal.Data.Tests.Synthetic;
 
-/// <summary>The PNG writer against the PNG specification: CRC check value, chunk layout, filters, pixels.</summary>
+/// <summary>The PNG writer against the PNG specification: chunk layout and CRCs, filters, pixels.</summary>
 public sealed class PngEncoderTests
 {
-    [Fact]
-    public void Should_ComputeTheStandardCrc32()
-    {
-        // The CRC-32/ISO-HDLC check value and the CRC every PNG's IEND chunk carries.
-        Assert.Equal(0xCBF43926u, Crc32.Compute("123456789"u8));
-        Assert.Equal(0xAE426082u, Crc32.Compute("IEND"u8));
-    }
-
     [Fact]
     public void Should_WriteChunksThatDecodeToThePixels()
     {
@@ -66,7 +59,7 @@ public sealed class PngEncoderTests
     public void Should_DrawObjectsInTheirColourOnTheBackground()
     {
         // A large red circle in the centre cell of a gray scene: centre pixel red, corner gray.
-        var scene = new Scene("s", Background: 0, [new SceneObject(Color: 0, Shape: 0, Size: 1, Cell: 4, 0f, 0f)], null, null);
+        var scene = new Scene("s", Background: 0, [new SceneObject(Color: 0, Shape: 0, Size: 2, Cell: 4, 0f, 0f)], null, null);
         var rgb = SceneRenderer.Render(scene, 96);
         Assert.Equal(new byte[] { 220, 40, 40 }, rgb.AsSpan((48 * 96 + 48) * 3, 3).ToArray());
         Assert.Equal(new byte[] { 170, 170, 170 }, rgb.AsSpan(0, 3).ToArray());

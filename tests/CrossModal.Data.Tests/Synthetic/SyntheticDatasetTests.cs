@@ -182,7 +182,9 @@ public sealed partial class SyntheticDatasetTests
             r.GetProperty("twin_of").ValueKind == JsonValueKind.Null ? null : r.GetProperty("twin_of").GetString(), objects);
     }
 
-    private const string Np = @"(?:a|an) (?:(?<size>small|large) )?(?<color>\w+) (?<shape>\w+)";
+    private const string Np = @"(?:a|an) (?:(?<size>small|medium|large) )?(?<color>\w+) (?<shape>\w+)";
+
+    private const string Cell = "(?<cell>top left|top right|bottom left|bottom right|top|bottom|left|right|center)";
 
     [GeneratedRegex("^" + Np + " (?<rel>left of|right of|above|below) " + Np + " \\.$")]
     private static partial Regex RelationCaption();
@@ -190,10 +192,10 @@ public sealed partial class SyntheticDatasetTests
     [GeneratedRegex("^" + Np + " and " + Np + " \\.$")]
     private static partial Regex PairCaption();
 
-    [GeneratedRegex("^" + Np + " on a (?<bg>\\w+) background \\.$")]
+    [GeneratedRegex("^" + Np + "(?: and " + Np + ")? on a (?<bg>\\w+) background \\.$")]
     private static partial Regex BackgroundCaption();
 
-    [GeneratedRegex("^there is " + Np + " in the (?<cell>[a-z ]+) \\.$")]
+    [GeneratedRegex("^there is " + Np + " in the " + Cell + "(?: and " + Np + " in the " + Cell + ")? \\.$")]
     private static partial Regex PositionCaption();
 
     [GeneratedRegex("^(?<count>\\w+) shapes? : (?<list>.+) \\.$")]
@@ -231,12 +233,19 @@ public sealed partial class SyntheticDatasetTests
         if ((m = BackgroundCaption().Match(caption)).Success)
         {
             var a = Matching(scene, m, 0);
-            return Mention(a.Count > 0 && m.Groups["bg"].Value == scene.Background, mentioned, a);
+            if (m.Groups["color"].Captures.Count == 1) return Mention(a.Count > 0 && m.Groups["bg"].Value == scene.Background, mentioned, a);
+            var b = Matching(scene, m, 1);
+            return Mention(a.Any(x => b.Any(y => x != y)) && m.Groups["bg"].Value == scene.Background, mentioned, a, b);
         }
         if ((m = PositionCaption().Match(caption)).Success)
         {
-            var a = Matching(scene, m, 0).Where(o => o.Cell == m.Groups["cell"].Value).ToList();
-            return Mention(a.Count > 0, mentioned, a);
+            var groups = new List<Obj>[m.Groups["color"].Captures.Count];
+            for (int i = 0; i < groups.Length; i++)
+            {
+                string cell = m.Groups["cell"].Captures[i].Value;
+                groups[i] = Matching(scene, m, i).Where(o => o.Cell == cell).ToList();
+            }
+            return Mention(groups.All(g => g.Count > 0), mentioned, groups);
         }
         if ((m = ListCaption().Match(caption)).Success)
         {

@@ -1,10 +1,11 @@
-namespace CrossModal.Data.Synthetic;
+namespace CrossModal.Tensors.IO;
 
 /// <summary>
 /// CRC-32 as PNG (and zlib's crc32, IEEE 802.3) defines it: reflected polynomial 0xEDB88320, initial value and
-/// final XOR 0xFFFFFFFF. Table-driven, one byte per step (PNG chunks here are small).
+/// final XOR 0xFFFFFFFF; the check of PNG chunks (written by the synthetic data, read by the image decoder). Table-driven,
+/// one byte per step.
 /// </summary>
-internal static class Crc32
+public static class Crc32
 {
     private static readonly uint[] Table = BuildTable();
 

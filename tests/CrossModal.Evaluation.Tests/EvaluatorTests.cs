@@ -1,0 +1,62 @@
+using CrossModal.Data;
+using CrossModal.Models;
+using CrossModal.Tensors;
+using CrossModal.Tests;
+using CrossModal.Text;
+
+namespace CrossModal.Evaluation.Tests;
+
+/// <summary>The protocols end to end on a small split, with untrained models (the scores only need to vary).</summary>
+public class EvaluatorTests
+{
+    private static MatchingModel Model(string kind, ulong seed, int vocab) =>
+        ModelFactory.Create(new ModelConfig { Model = kind, ImgDim = 8, EmbedSize = 6, WordDim = 4, VocabSize = vocab, BiGru = kind == "scan" }, new Rng(seed));
+
+    [Theory]
+    [InlineData("vsepp", 0)]
+    [InlineData("scan", 3)]
+    public void Should_ScoreOnlyTheDiagonalBlocks_WithFold5(string kind, int regions)
+    {
+        using var data = new TinyPrecomp(testImages: 10, regions: regions);
+        var vocab = Vocabulary.Load(data.VocabPath);
+        using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
+        var model = Model(kind, 1, vocab.Count);
+        var full = Evaluator.Evaluate(new[] { model }, test, cancellationToken: TestContext.Current.CancellationToken);
+        var folds = Evaluator.Evaluate(new[] { model }, test, fold5: true, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(new[] { 10, 50 }, full.SimilarityShape);
+        Assert.Equal(new[] { 5, 2, 10 }, folds.SimilarityShape);
+        var (expected, expectedFolds) = Recall.EvaluateFold5(full.Similarities, 10, 50);
+        Assert.Equal(expected, folds.Metrics);
+        Assert.Equal(expectedFolds, folds.Folds);
+        // Fold f's block is the full matrix's diagonal block f.
+        for (int f = 0; f < 5; f++)
+            for (int i = 0; i < 2; i++)
+                for (int c = 0; c < 10; c++)
+                    Assert.Equal(full.Similarities[(2 * f + i) * 50 + 10 * f + c], folds.Similarities[(f * 2 + i) * 10 + c]);
+    }
+
+    [Fact]
+    public void Should_AverageTheMatrices_OfAnEnsemble()
+    {
+        using var data = new TinyPrecomp(testImages: 6, regions: 3);
+        var vocab = Vocabulary.Load(data.VocabPath);
+        using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
+        var a = Model("scan", 1, vocab.Count);
+        var b = Model("scan", 2, vocab.Count);
+        var sa = Evaluator.Evaluate(new[] { a }, test, cancellationToken: TestContext.Current.CancellationToken).Similarities;
+        var sb = Evaluator.Evaluate(new[] { b }, test, cancellationToken: TestContext.Current.CancellationToken).Similarities;
+        var ensemble = Evaluator.Evaluate(new[] { a, b }, test, cancellationToken: TestContext.Current.CancellationToken);
+        for (int i = 0; i < sa.Length; i++) Assert.Equal((sa[i] + sb[i]) / 2, ensemble.Similarities[i], 6);
+        Assert.Equal(Recall.Evaluate(ensemble.Similarities, 6, 30), ensemble.Metrics);
+    }
+
+    [Fact]
+    public void Should_RefuseFold5_OnASplitThatDoesNotDivide()
+    {
+        using var data = new TinyPrecomp(testImages: 6);
+        var vocab = Vocabulary.Load(data.VocabPath);
+        using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
+        var e = Assert.Throws<ArgumentException>(() => Evaluator.Evaluate(new[] { Model("vsepp", 1, vocab.Count) }, test, fold5: true, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Contains("testall", e.Message);
+    }
+}

@@ -1,0 +1,62 @@
+using CrossModal.Tests;
+using CrossModal.Vision.Imaging;
+
+namespace CrossModal.Vision.Tests.Imaging;
+
+/// <summary>
+/// PNG decoding against sample arrays written by make_fixtures.py's own PNG writer (every colour type, bit depth,
+/// row filter, plain and Adam7) and mapped to 8-bit RGB by numpy; Pillow agrees except for 16-bit grayscale
+/// (documented). Tolerance: none.
+/// </summary>
+public class PngDecoderTests
+{
+    public static TheoryData<string> Files() => VisionFixtures.Names("png");
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Should_DecodeEveryColourTypeAndDepth_ExactlyToTheSamples(string name)
+    {
+        var entry = VisionFixtures.Manifest("png")[name];
+        var image = ImageDecoder.Decode(VisionFixtures.Path("png", name));
+        Assert.Equal(entry.GetProperty("width").GetInt32(), image.Width);
+        Assert.Equal(entry.GetProperty("height").GetInt32(), image.Height);
+        var expected = VisionFixtures.ReadGz(VisionFixtures.Path("png", Path.ChangeExtension(name, ".rgb.gz")));
+        VisionFixtures.AssertSamePixels(expected, image.Pixels, image.Width, name);
+    }
+
+    [Fact]
+    public void Should_DecodeFishPng_ToTheTensorMicrosoftPublished()
+    {
+        // fish.csv is the same picture as fish.png, as B, G, R planes of 224 x 224 values.
+        var image = ImageDecoder.Decode(TestData.Path("squeezenet", "fish.png"));
+        var csv = File.ReadAllText(TestData.Path("squeezenet", "fish.csv")).Split(',').Select(int.Parse).ToArray();
+        Assert.Equal(224, image.Width);
+        Assert.Equal(224, image.Height);
+        int plane = 224 * 224;
+        for (int i = 0; i < plane; i++)
+        {
+            Assert.Equal(csv[i], image.Pixels[3 * i + 2]);
+            Assert.Equal(csv[plane + i], image.Pixels[3 * i + 1]);
+            Assert.Equal(csv[2 * plane + i], image.Pixels[3 * i]);
+        }
+    }
+
+    [Fact]
+    public void Should_RejectCorruptChunkCrc_NamingFileAndChunk()
+    {
+        var bytes = File.ReadAllBytes(VisionFixtures.Path("png", "rgb8.png"));
+        bytes[16] ^= 0x01; // inside IHDR's width
+        var e = Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(bytes, "broken.png"));
+        Assert.StartsWith("broken.png:", e.Message);
+        Assert.Contains("IHDR", e.Message);
+    }
+
+    [Fact]
+    public void Should_ReportTruncatedPng()
+    {
+        var bytes = File.ReadAllBytes(VisionFixtures.Path("png", "rgba16.png"));
+        var e = Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(bytes.AsSpan(0, bytes.Length / 2), "half.png"));
+        Assert.StartsWith("half.png:", e.Message);
+        Assert.Contains("truncated", e.Message);
+    }
+}
