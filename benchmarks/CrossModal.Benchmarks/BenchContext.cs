@@ -29,4 +29,19 @@ public sealed record BenchContext(int[] ThreadCounts, bool Quick, IReadOnlyList<
         }
         return best;
     }
+
+    /// <summary>
+    /// The 1-minute load average (/proc/loadavg) or null where there is none: printed with results measured on a
+    /// shared machine so that a noisy run can be recognised.
+    /// </summary>
+    public static double? LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
 }

@@ -73,6 +73,7 @@ internal static class GemmSuite
             ["openblas_core"] = core,
             ["peak_fraction"] = Math.Round(ours / (PeakPerCore * threads), 3),
         };
+        if (BenchContext.LoadAverage() is { } load) extra["load1"] = load;
         return new BenchResult("gemm", $"{m}x{n}x{k}", threads, "GFLOP/s", ours, "openblas", reference, Extra: extra);
     }
 

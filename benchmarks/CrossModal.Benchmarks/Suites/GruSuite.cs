@@ -11,7 +11,8 @@ namespace CrossModal.Benchmarks.Suites;
 /// from 12..20 (seeded), unidirectional and bidirectional, next to PyTorch CPU (benchmarks/reference/
 /// gru_reference.py, packed sequences, 2 threads) on the same shapes and lengths in the same run. The loss is
 /// sum(output * G) for a fixed random G, so every output position receives a gradient; the input requires a
-/// gradient too (as word embeddings do). Options: --batch N, --hidden H, --input I, --reps N, --no-reference.
+/// gradient too (as word embeddings do). Ours: best of 2 x reps batches; PyTorch: best of reps batches, run before
+/// and after ours. Options: --batch N, --hidden H, --input I, --reps N (default 5), --no-reference.
 /// </summary>
 internal static class GruSuite
 {
@@ -25,38 +26,56 @@ internal static class GruSuite
         string lengthList = string.Join(",", lengths);
 
         int referenceThreads = ctx.ThreadCounts.Max();
-        System.Text.Json.JsonElement? reference = null;
-        if (!ctx.Arguments.Contains("--no-reference"))
+        bool withReference = !ctx.Arguments.Contains("--no-reference");
+        var torch = new Dictionary<bool, double>();
+        void RunReference()
         {
             Console.Error.WriteLine($"gru: PyTorch reference with {referenceThreads} threads ...");
-            reference = PythonReference.Run("gru_reference.py",
+            var r = PythonReference.Run("gru_reference.py",
                 new[] { "--input", input.ToString(), "--hidden", hidden.ToString(), "--lengths", lengthList, "--threads", referenceThreads.ToString(), "--reps", reps.ToString() },
                 referenceThreads);
+            foreach (bool bi in new[] { false, true })
+            {
+                double s = r.GetProperty(bi ? "bidirectional_s" : "unidirectional_s").GetDouble();
+                torch[bi] = torch.TryGetValue(bi, out double old) ? Math.Min(old, s) : s;
+            }
         }
 
+        // The reference runs before and after ours (best of both), so a noisy moment on the shared machine does not
+        // favour either side.
+        if (withReference) RunReference();
+        var ours = new Dictionary<(bool, int), double>();
         int keep = Parallelism.Threads;
         try
         {
             foreach (bool bidirectional in new[] { false, true })
-            {
-                double? torchSeconds = reference?.GetProperty(bidirectional ? "bidirectional_s" : "unidirectional_s").GetDouble();
                 foreach (int threads in ctx.ThreadCounts)
                 {
                     Parallelism.Threads = threads;
-                    double seconds = Measure(batch, input, hidden, lengths, bidirectional, reps);
-                    var extra = new Dictionary<string, object>
-                    {
-                        ["seconds_per_batch"] = Math.Round(seconds, 5),
-                        ["reference_threads"] = referenceThreads,
-                        ["lengths"] = "12..20",
-                    };
-                    if (torchSeconds is { } ts) extra["reference_seconds_per_batch"] = Math.Round(ts, 5);
-                    yield return new BenchResult("gru", $"{(bidirectional ? "bigru" : "gru")}-{batch}x{lengths.Max()}x{input}-{hidden}", threads,
-                        "captions/s", batch / seconds, torchSeconds is null ? null : "pytorch", torchSeconds is { } t ? batch / t : null, Extra: extra);
+                    ours[(bidirectional, threads)] = Measure(batch, input, hidden, lengths, bidirectional, 2 * reps);
                 }
-            }
         }
         finally { Parallelism.Threads = keep; }
+        if (withReference && !ctx.Quick) RunReference();
+
+        foreach (bool bidirectional in new[] { false, true })
+        {
+            double? torchSeconds = torch.TryGetValue(bidirectional, out double ts0) ? ts0 : null;
+            foreach (int threads in ctx.ThreadCounts)
+            {
+                double seconds = ours[(bidirectional, threads)];
+                var extra = new Dictionary<string, object>
+                {
+                    ["seconds_per_batch"] = Math.Round(seconds, 5),
+                    ["reference_threads"] = referenceThreads,
+                    ["lengths"] = "12..20",
+                };
+                if (BenchContext.LoadAverage() is { } load) extra["load1"] = load;
+                if (torchSeconds is { } ts) extra["reference_seconds_per_batch"] = Math.Round(ts, 5);
+                yield return new BenchResult("gru", $"{(bidirectional ? "bigru" : "gru")}-{batch}x{lengths.Max()}x{input}-{hidden}", threads,
+                    "captions/s", batch / seconds, torchSeconds is null ? null : "pytorch", torchSeconds is { } t ? batch / t : null, Extra: extra);
+            }
+        }
     }
 
     private static double Measure(int batch, int input, int hidden, int[] lengths, bool bidirectional, int reps)

@@ -236,8 +236,8 @@ internal sealed unsafe class GruSequence
         using (var sumsBuf = new PooledBuffer(4 * H))
         {
             var sums = sumsBuf.Span;
-            ColumnSums(gates, _slots, h3, 0, h3, sums.Slice(0, h3), false);
-            ColumnSums(ghn, _slots, H, 0, H, sums.Slice(h3, H), false);
+            ColumnSums(_gates, _slots, h3, sumsBuf.Array, 0);
+            ColumnSums(_ghn, _slots, H, sumsBuf.Array, h3);
             AddOrCopy(sums.Slice(0, h3), dBih, accBih);
             AddOrCopy(sums.Slice(0, 2 * H), dBhh.Slice(0, 2 * H), accBhh);
             AddOrCopy(sums.Slice(h3, H), dBhh.Slice(2 * H, H), accBhh);
@@ -360,10 +360,20 @@ internal sealed unsafe class GruSequence
         else src.CopyTo(dst);
     }
 
-    /// <summary>dst (+)= the sums over <paramref name="rows"/> rows of columns [c0, c0 + dst.Length) of m.</summary>
-    private static void ColumnSums(ReadOnlySpan<float> m, int rows, int stride, int c0, int cols, Span<float> dst, bool accumulate)
+    /// <summary>
+    /// dst[dstOffset + c] = the sum over <paramref name="rows"/> rows of column c of the [rows x cols] matrix m. Split
+    /// across threads by column ranges (each sum is still taken in row order, so the result does not depend on the split).
+    /// </summary>
+    private static void ColumnSums(float[] m, int rows, int cols, float[] dst, int dstOffset)
     {
-        if (!accumulate) dst.Clear();
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(dst, m.Slice(r * stride + c0, cols), dst);
+        const int ChunkColumns = 256;
+        int chunks = (cols + ChunkColumns - 1) / ChunkColumns;
+        Parallelism.For(chunks, 1, (c0, c1) =>
+        {
+            int start = c0 * ChunkColumns, width = Math.Min(cols, c1 * ChunkColumns) - start;
+            var sum = dst.AsSpan(dstOffset + start, width);
+            sum.Clear();
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(sum, m.AsSpan(r * cols + start, width), sum);
+        });
     }
 }

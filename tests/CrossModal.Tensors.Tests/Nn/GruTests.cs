@@ -100,13 +100,14 @@ public class GruTests
     [InlineData(true)]
     public void Should_MatchFiniteDifferences_AtVectorWidthsAndSplitRows(bool bidirectional)
     {
-        // H = 45 runs the 16-wide, 8-wide and scalar parts of the gate kernels; 40 rows split the gate work across
-        // two threads (when the direction has the cores to itself); lengths 1..3 leave different active prefixes.
+        // H = 90 runs the 16-wide, 8-wide and scalar parts of the gate kernels and splits the bias sums (3H = 270
+        // columns) across threads; 40 rows split the gate work across two threads (when the direction has the cores
+        // to itself); lengths 1..3 leave different active prefixes.
         int keep = Parallelism.Threads;
         try
         {
             Parallelism.Threads = 2;
-            int b = 40, t = 3, inSize = 5, h = 45;
+            int b = 40, t = 3, inSize = 5, h = 90;
             var gru = new Gru(inSize, h, new Rng(21), bidirectional: bidirectional);
             var x = GradCheck.Random(new Rng(22), b, t, inSize);
             var lengths = Enumerable.Range(0, b).Select(i => 1 + i * 7 % 3).ToArray();
@@ -119,6 +120,24 @@ public class GruTests
             }, 12, inputs.ToArray());
         }
         finally { Parallelism.Threads = keep; }
+    }
+
+    [Fact]
+    public void Should_GiveSameWeightGradients_WhenInputNeedsNoGradient()
+    {
+        // Without x.RequiresGrad the bottom layer skips its input-gradient GEMM; nothing else may change.
+        var grads = new List<float[][]>();
+        foreach (bool inputGrad in new[] { true, false })
+        {
+            var gru = new Gru(4, 5, new Rng(31), numLayers: 2, bidirectional: true);
+            var x = GradCheck.Random(new Rng(32), 3, 4, 4);
+            x.RequiresGrad = inputGrad;
+            var (o, _) = gru.Forward(x, new[] { 4, 2, 3 });
+            Tape.Backward(Ops.SumAll(Ops.Mul(o, o)));
+            Assert.Equal(inputGrad, x.Grad is not null);
+            grads.Add(gru.Parameters().Select(p => p.Grad!.ToArray()).ToArray());
+        }
+        Assert.Equal(grads[0], grads[1]);
     }
 
     [Fact]
