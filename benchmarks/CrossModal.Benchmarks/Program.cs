@@ -7,7 +7,6 @@ var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchRe
 {
     ["gemm"] = GemmSuite.Run,
     ["gru"] = GruSuite.Run,
-    ["selftest"] = SelfTestSuite.Run,
     ["tokenize"] = TokenizeSuite.Run,
     ["data-open"] = DataOpenSuite.Run,
     ["scan-train"] = ScanSuite.Train,
