@@ -247,6 +247,22 @@ public static partial class Ops
                 var gx = x.GradBuffer(out bool acc);
                 var gd = g.Data;
                 var xs = x.Data;
+                if (inner == 1)
+                {
+                    // Rows along the last axis (the common case: embeddings): vectorised per row.
+                    for (int o = 0; o < outer; o++)
+                    {
+                        float nrm = norms[o], d = nrm + eps;
+                        var gRow = gd.Slice(o * n, n);
+                        var xRow = xs.Slice(o * n, n);
+                        var dst = gx.Slice(o * n, n);
+                        float c = nrm > 0f ? TensorPrimitives.Dot(gRow, xRow) / (d * d * nrm) : 0f;
+                        if (acc) TensorPrimitives.MultiplyAdd(gRow, 1f / d, dst, dst);
+                        else TensorPrimitives.Multiply(gRow, 1f / d, dst);
+                        TensorPrimitives.MultiplyAdd(xRow, -c, dst, dst);
+                    }
+                    return;
+                }
                 for (int o = 0; o < outer; o++)
                     for (int i = 0; i < inner; i++)
                     {

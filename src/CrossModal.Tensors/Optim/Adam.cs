@@ -62,16 +62,41 @@ public class Adam : Optimizer
             var m = _m[i].Data;
             var v = _v[i].Data;
             if (DecoupledWeightDecay && WeightDecay != 0f) TensorPrimitives.Multiply(pd, 1f - LearningRate * WeightDecay, pd);
-            for (int j = 0; j < pd.Length; j++)
-            {
-                float gj = g[j];
-                if (!DecoupledWeightDecay && WeightDecay != 0f) gj += WeightDecay * pd[j];
-                // torch: exp_avg.mul_(b1).add_(g, alpha=1-b1); exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2)
-                m[j] = m[j] * Beta1 + gj * (1f - Beta1);
-                v[j] = v[j] * Beta2 + gj * gj * (1f - Beta2);
-                float denom = MathF.Sqrt(v[j]) / bc2Sqrt + Eps;
-                pd[j] += -stepSize * (m[j] / denom);
-            }
+            Update(pd, g, m, v, stepSize, bc2Sqrt);
+        }
+    }
+
+    /// <summary>
+    /// The element-wise update, vectorised in cache-sized blocks with PyTorch's operation order (each line below is
+    /// one rounding step of torch's single-tensor Adam):
+    /// g' = g + wd p (Adam's L2); m = m b1 + g' (1 - b1); v = v b2 + g'² (1 - b2); p += -stepSize · m / (sqrt(v) / sqrt(bc2) + eps).
+    /// </summary>
+    private void Update(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float stepSize, float bc2Sqrt)
+    {
+        const int Block = 2048;
+        Span<float> grad = stackalloc float[Block];
+        Span<float> tmp = stackalloc float[Block];
+        bool l2 = !DecoupledWeightDecay && WeightDecay != 0f;
+        for (int start = 0; start < p.Length; start += Block)
+        {
+            int n = Math.Min(Block, p.Length - start);
+            var pb = p.Slice(start, n);
+            var mb = m.Slice(start, n);
+            var vb = v.Slice(start, n);
+            var gb = grad[..n];
+            var t = tmp[..n];
+            if (l2) TensorPrimitives.MultiplyAdd(pb, WeightDecay, g.Slice(start, n), gb);
+            else g.Slice(start, n).CopyTo(gb);
+            TensorPrimitives.Multiply(mb, Beta1, mb);
+            TensorPrimitives.MultiplyAdd(gb, 1f - Beta1, mb, mb);
+            TensorPrimitives.Multiply(vb, Beta2, vb);
+            TensorPrimitives.Multiply(gb, gb, t);
+            TensorPrimitives.MultiplyAdd(t, 1f - Beta2, vb, vb);
+            TensorPrimitives.Sqrt(vb, t);
+            TensorPrimitives.Divide(t, bc2Sqrt, t);
+            TensorPrimitives.Add(t, Eps, t);
+            TensorPrimitives.Divide(mb, t, t);
+            TensorPrimitives.MultiplyAdd(t, -stepSize, pb, pb);
         }
     }
 
