@@ -46,7 +46,7 @@ def cell(values):
 
 def main(out):
     rows = [("vsepp", "VSE++ (global 512-d)"), ("scan-t2i-avg", "SCAN t2i AVG"), ("scan-i2t-lse", "SCAN i2t LSE"),
-            ("scan-ensemble", "SCAN t2i AVG + i2t LSE")]
+            ("scan-ensemble", "SCAN t2i AVG + i2t LSE"), ("vsepp-regions", "VSE++ (36 regions averaged)")]
     print("| model | code | seeds | i2t R@1 | R@5 | R@10 | t2i R@1 | R@5 | R@10 | rsum |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for config, label in rows:

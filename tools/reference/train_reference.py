@@ -14,6 +14,8 @@ lr x0.1 every lr_update epochs, clip_grad_norm_ 2.0.
         --seed 1 --out result.json
 
 Prints one log line per epoch and writes the test metrics (and optionally the test similarity matrix) as JSON/npy.
+After every epoch the full training state goes to OUT.state.pt (atomically); a rerun with the same arguments
+continues from it, so the long SCAN runs can be spread over several sessions.
 """
 import argparse
 import json
@@ -215,8 +217,15 @@ def main():
     params = list(img.parameters()) + list(txt.parameters())
     opt = torch.optim.Adam(params, lr=a.learning_rate)
     g = torch.Generator().manual_seed(a.seed)
-    best, best_state, log = -1, None, []
-    for epoch in range(a.num_epochs):
+    best, best_state, log, start = -1, None, [], 0
+    state_path = a.out + ".state.pt"
+    if os.path.exists(state_path):
+        st = torch.load(state_path)
+        img.load_state_dict(st["img"]); txt.load_state_dict(st["txt"]); opt.load_state_dict(st["opt"])
+        g.set_state(st["generator"])
+        best, best_state, log, start = st["best"], st["best_state"], st["log"], st["epoch"]
+        print(f"resuming after epoch {start} from {state_path}", flush=True)
+    for epoch in range(start, a.num_epochs):
         for group in opt.param_groups:
             group["lr"] = a.learning_rate * (0.1 ** (epoch // a.lr_update))
         t0, total = time.time(), 0.0
@@ -235,6 +244,9 @@ def main():
             best_state = ([v.clone() for v in img.state_dict().values()], [v.clone() for v in txt.state_dict().values()])
         print(f"epoch {epoch + 1} loss {total:.2f} dev rsum {m['rsum']:.1f} ({time.time() - t0:.1f}s)", flush=True)
         log.append({"epoch": epoch + 1, "loss": total, "dev_rsum": m["rsum"]})
+        torch.save({"img": img.state_dict(), "txt": txt.state_dict(), "opt": opt.state_dict(), "generator": g.get_state(),
+                    "best": best, "best_state": best_state, "log": log, "epoch": epoch + 1}, state_path + ".tmp")
+        os.replace(state_path + ".tmp", state_path)
     for module, state in zip((img, txt), best_state):
         for (k, v), s in zip(module.state_dict().items(), state):
             v.copy_(s)
