@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's accuracy tables: VSE++ on f8k-1k-precomp-global, and SCAN t2i AVG, SCAN i2t LSE, their ensemble and
-# VSE++ (regions averaged) on f8k-1k-precomp, 3 seeds each, trained with the defaults of the papers by CrossModal and by the PyTorch reference
-# (tools/reference/train_reference.py, same data, same hyper-parameters), evaluated on the test split.
+# VSE++ (regions averaged) on f8k-1k-precomp, 3 seeds each, trained with the defaults of the papers by CrossModal and
+# by the PyTorch reference (tools/reference/train_reference.py, same data, same hyper-parameters), evaluated on the
+# test split. tools/accuracy/pytorch_eval.py scores any of our checkpoints with the reference's code.
 #   [SEEDS="1 2 3"] tools/accuracy/run_f8k.sh OUT_DIR [ours|reference|both]
 # Results: OUT_DIR/{ours,reference}/<config>_seed<k>.json (test metrics); summarise with tools/accuracy/summarize.py.
 # Rerunning skips finished runs; an interrupted reference run continues from its last epoch (<config>_seed<k>.json.state.pt).
