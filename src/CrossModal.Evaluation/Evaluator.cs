@@ -1,5 +1,6 @@
 using CrossModal.Data;
 using CrossModal.Models;
+using CrossModal.Tensors.Threading;
 
 namespace CrossModal.Evaluation;
 
@@ -25,14 +26,16 @@ public static class Evaluator
         for (int k = 0; k < models.Count; k++)
         {
             var model = models[k];
-            progress?.Report($"model {k + 1}/{models.Count}: encoding {n} images and {m} captions");
+            string label = $"model {k + 1}/{models.Count}";
+            progress?.Report($"{label}: encoding {n} images and {m} captions");
             var split = EncodedSplit.Encode(model, data, cancellationToken: cancellationToken);
             var block = new float[(long)fi * fc];
             for (int f = 0; f < blocks; f++)
             {
-                var scoreProgress = progress is null ? null : new Progress<(int Done, int Total)>(p =>
+                string fold = fold5 ? $" of fold {f + 1}/5" : "";
+                var scoreProgress = progress is null ? null : new SyncProgress<(int Done, int Total)>(p =>
                 {
-                    if (p.Done == p.Total || p.Done % 10 == 0) progress.Report($"model {k + 1}/{models.Count}: scored {p.Done}/{p.Total} shards{(fold5 ? $" of fold {f + 1}/5" : "")}");
+                    if (p.Done == p.Total || p.Done % 10 == 0) progress.Report($"{label}: scored {p.Done}/{p.Total} shards{fold}");
                 });
                 SimilarityMatrix.ComputeBlock(model, split, f * fi, (f + 1) * fi, f * fc, (f + 1) * fc, block, scoreProgress, cancellationToken);
                 var dst = sums.AsSpan((int)((long)f * fi * fc), fi * fc);

@@ -25,9 +25,8 @@ public static class SimilarityMatrix
     {
         int shard = model.EvaluationShardSize;
         int width = j1 - j0;
-        int rowBlocks = (i1 - i0 + shard - 1) / Math.Max(1, Math.Min(shard, i1 - i0));
-        int colBlocks = (j1 - j0 + shard - 1) / Math.Max(1, Math.Min(shard, j1 - j0));
-        int total = Math.Max(1, rowBlocks * colBlocks), done = 0;
+        long rowBlocks = ((long)(i1 - i0) + shard - 1) / shard, colBlocks = ((long)(j1 - j0) + shard - 1) / shard;
+        int total = (int)Math.Max(1, rowBlocks * colBlocks), done = 0;
         for (int a = i0; a < i1; a += Math.Min(shard, i1 - a))
         {
             int a1 = (int)Math.Min((long)a + shard, i1);

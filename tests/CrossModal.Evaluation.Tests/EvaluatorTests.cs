@@ -1,6 +1,7 @@
 using CrossModal.Data;
 using CrossModal.Models;
 using CrossModal.Tensors;
+using CrossModal.Tensors.Threading;
 using CrossModal.Tests;
 using CrossModal.Text;
 
@@ -58,5 +59,36 @@ public class EvaluatorTests
         using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
         var e = Assert.Throws<ArgumentException>(() => Evaluator.Evaluate(new[] { Model("vsepp", 1, vocab.Count) }, test, fold5: true, cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("testall", e.Message);
+    }
+
+    [Fact]
+    public void Should_ReportEachModelOfAnEnsemble_InOrder()
+    {
+        using var data = new TinyPrecomp(testImages: 10, regions: 3);
+        var vocab = Vocabulary.Load(data.VocabPath);
+        using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
+        var messages = new List<string>();
+        Evaluator.Evaluate(new[] { Model("scan", 1, vocab.Count), Model("scan", 2, vocab.Count) }, test, fold5: true,
+            progress: new SyncProgress<string>(messages.Add), cancellationToken: TestContext.Current.CancellationToken);
+        var expected = new List<string>();
+        foreach (int k in new[] { 1, 2 })
+        {
+            expected.Add($"model {k}/2: encoding 10 images and 50 captions");
+            for (int f = 1; f <= 5; f++) expected.Add($"model {k}/2: scored 1/1 shards of fold {f}/5");
+        }
+        Assert.Equal(expected, messages);
+    }
+
+    [Fact]
+    public void Should_CountTheShards_OfASplitLargerThanOneShard()
+    {
+        using var data = new TinyPrecomp(testImages: 130, regions: 2);
+        var vocab = Vocabulary.Load(data.VocabPath);
+        using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
+        var messages = new List<string>();
+        Evaluator.Evaluate(new[] { Model("scan", 1, vocab.Count) }, test, progress: new SyncProgress<string>(messages.Add),
+            cancellationToken: TestContext.Current.CancellationToken);
+        // 128-image shards: 2 x 6 blocks for 130 images and 650 captions, reported every 10 blocks and at the end.
+        Assert.Equal(new[] { "model 1/1: encoding 130 images and 650 captions", "model 1/1: scored 10/12 shards", "model 1/1: scored 12/12 shards" }, messages);
     }
 }
