@@ -20,19 +20,23 @@ if [ "$which" != reference ]; then
   dotnet build "$repo/src/CrossModal.Cli" -c Release -o "$bin" > /dev/null
   cm="$bin/crossmodal"
   o="$out/ours"
+  # ours NAME DATA TRAIN_OPTIONS...: train into $o/NAME and evaluate its best model on the test split, unless done.
+  ours() {
+    local name=$1 d=$2; shift 2
+    [ -f "$o/$name.json" ] && return
+    "$cm" train "$@" --data "$d" --vocab "$vocab" --out "$o/$name" > "$o/$name.log"
+    "$cm" eval --checkpoint "$o/$name/model_best.safetensors" --data "$d" --split test --json "$o/$name.json" >> "$o/$name.log"
+  }
   for seed in $seeds; do
-    [ -f "$o/vsepp_seed$seed.json" ] || { "$cm" train --model vsepp --data "$data/f8k-1k-precomp-global" --vocab "$vocab" --out "$o/vsepp_seed$seed" --seed "$seed" > "$o/vsepp_seed$seed.log";
-      "$cm" eval --checkpoint "$o/vsepp_seed$seed/model_best.safetensors" --data "$data/f8k-1k-precomp-global" --split test --json "$o/vsepp_seed$seed.json" >> "$o/vsepp_seed$seed.log"; }
+    ours "vsepp_seed$seed" "$data/f8k-1k-precomp-global" --model vsepp --seed "$seed"
     for cfg in scan-t2i-avg scan-i2t-lse; do
-      [ -f "$o/${cfg}_seed$seed.json" ] || { "$cm" train --preset "$cfg" --data "$data/f8k-1k-precomp" --vocab "$vocab" --out "$o/${cfg}_seed$seed" --seed "$seed" > "$o/${cfg}_seed$seed.log";
-        "$cm" eval --checkpoint "$o/${cfg}_seed$seed/model_best.safetensors" --data "$data/f8k-1k-precomp" --split test --json "$o/${cfg}_seed$seed.json" >> "$o/${cfg}_seed$seed.log"; }
+      ours "${cfg}_seed$seed" "$data/f8k-1k-precomp" --preset "$cfg" --seed "$seed"
     done
     [ -f "$o/scan-ensemble_seed$seed.json" ] || "$cm" eval --checkpoint "$o/scan-t2i-avg_seed$seed/model_best.safetensors" --checkpoint "$o/scan-i2t-lse_seed$seed/model_best.safetensors" \
       --data "$data/f8k-1k-precomp" --split test --json "$o/scan-ensemble_seed$seed.json" > "$o/scan-ensemble_seed$seed.log"
   done
   for seed in $seeds; do
-    [ -f "$o/vsepp-regions_seed$seed.json" ] || { "$cm" train --model vsepp --data "$data/f8k-1k-precomp" --vocab "$vocab" --out "$o/vsepp-regions_seed$seed" --seed "$seed" > "$o/vsepp-regions_seed$seed.log";
-      "$cm" eval --checkpoint "$o/vsepp-regions_seed$seed/model_best.safetensors" --data "$data/f8k-1k-precomp" --split test --json "$o/vsepp-regions_seed$seed.json" >> "$o/vsepp-regions_seed$seed.log"; }
+    ours "vsepp-regions_seed$seed" "$data/f8k-1k-precomp" --model vsepp --seed "$seed"
   done
 fi
 
