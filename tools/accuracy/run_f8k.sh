@@ -47,9 +47,9 @@ if [ "$which" != ours ]; then
   o="$out/reference"
   for seed in $seeds; do
     [ -f "$o/vsepp_seed$seed.json" ] || $ref --model vsepp --data "$data/f8k-1k-precomp-global" --vocab "$vocab" --seed "$seed" --out "$o/vsepp_seed$seed.json" > "$o/vsepp_seed$seed.log"
-    [ -f "$o/scan-t2i-avg_seed$seed.json" ] || $ref --model scan --cross-attn t2i --agg-func Mean --lambda-softmax 9 --data "$data/f8k-1k-precomp" --vocab "$vocab" --seed "$seed" \
+    [ -f "$o/scan-t2i-avg_seed$seed.json" ] || $ref --model scan --xattn batched --cross-attn t2i --agg-func Mean --lambda-softmax 9 --data "$data/f8k-1k-precomp" --vocab "$vocab" --seed "$seed" \
       --out "$o/scan-t2i-avg_seed$seed.json" --sims-out "$o/scan-t2i-avg_seed$seed.npy" > "$o/scan-t2i-avg_seed$seed.log"
-    [ -f "$o/scan-i2t-lse_seed$seed.json" ] || $ref --model scan --cross-attn i2t --agg-func LogSumExp --lambda-softmax 4 --lambda-lse 5 --data "$data/f8k-1k-precomp" --vocab "$vocab" --seed "$seed" \
+    [ -f "$o/scan-i2t-lse_seed$seed.json" ] || $ref --model scan --xattn batched --cross-attn i2t --agg-func LogSumExp --lambda-softmax 4 --lambda-lse 5 --data "$data/f8k-1k-precomp" --vocab "$vocab" --seed "$seed" \
       --out "$o/scan-i2t-lse_seed$seed.json" --sims-out "$o/scan-i2t-lse_seed$seed.npy" > "$o/scan-i2t-lse_seed$seed.log"
     [ -f "$o/vsepp-regions_seed$seed.json" ] || $ref --model vsepp --data "$data/f8k-1k-precomp" --vocab "$vocab" --seed "$seed" --out "$o/vsepp-regions_seed$seed.json" > "$o/vsepp-regions_seed$seed.log"
   done

@@ -131,6 +131,66 @@ def xattn(images, captions, lengths, a):
     return torch.cat(sims, 1)
 
 
+def xattn_batched(images, captions, lengths, a):
+    """The same scores as xattn for all image-caption pairs at once, without the per-pair attended vectors: the
+    cosine's numerator is sum_k p_k s_k (s = the raw attention logits, p = the attention weights) and the attended
+    vector's squared norm is p^T G p with G the Gram matrix of the attended-over features. Padded words are kept out
+    of every norm, softmax and aggregation. `--check-xattn` compares scores and gradients with xattn."""
+    ni, nr, d = images.shape
+    nc, nw, _ = captions.shape
+    mask = torch.arange(nw).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)  # [c, w]
+    s = (images.reshape(ni * nr, d) @ captions.reshape(nc * nw, d).t()).view(ni, nr, nc, nw)
+    if a.cross_attn == "t2i":  # words attend to regions: l2norm over words, softmax over regions
+        s = s.permute(0, 2, 3, 1).contiguous()  # [i, c, w, r]
+        att = l2norm(nn.functional.leaky_relu(s, 0.1), 2, 1e-8)
+        p = torch.softmax(att * a.lambda_softmax, dim=3)
+        gram = images @ images.transpose(1, 2)  # [i, r, r]
+        sq = (torch.bmm(p.view(ni, nc * nw, nr), gram).view(ni, nc, nw, nr) * p).sum(3)
+        cos = (p * s).sum(3) / (captions.norm(2, 2).unsqueeze(0) * sq.clamp(min=0).sqrt()).clamp(min=1e-8)  # [i, c, w]
+        valid = mask.unsqueeze(0).expand_as(cos)
+    else:  # regions attend to the caption's words: l2norm over regions, softmax over words
+        s = s.permute(2, 0, 1, 3).contiguous()  # [c, i, r, w]
+        pad = ~mask[:, None, None, :]
+        att = l2norm(nn.functional.leaky_relu(s, 0.1).masked_fill(pad, 1.0), 2, 1e-8)  # 1: no 0/0 in sqrt's gradient
+        p = torch.softmax((att * a.lambda_softmax).masked_fill(pad, float("-inf")), dim=3)
+        gram = captions @ captions.transpose(1, 2)  # [c, w, w]
+        sq = (torch.bmm(p.view(nc, ni * nr, nw), gram).view(nc, ni, nr, nw) * p).sum(3)
+        cos = (p * s).sum(3) / (images.norm(2, 2).unsqueeze(0) * sq.clamp(min=0).sqrt()).clamp(min=1e-8)  # [c, i, r]
+        valid = torch.ones_like(cos, dtype=torch.bool)
+    zero = torch.zeros_like(cos)
+    if a.agg_func == "LogSumExp":
+        out = torch.log(torch.where(valid, torch.exp(cos * a.lambda_lse), zero).sum(2)) / a.lambda_lse
+    elif a.agg_func == "Max":
+        out = cos.masked_fill(~valid, float("-inf")).max(2)[0]
+    else:
+        total = torch.where(valid, cos, zero).sum(2)
+        out = total if a.agg_func == "Sum" else total / valid.sum(2)
+    return out if a.cross_attn == "t2i" else out.t()
+
+
+def check_xattn(train, word2idx, img_dim, a):
+    """Scores and gradients of xattn_batched against the original per-caption loop on one training batch."""
+    images, tokens, lengths = train.batch(list(range(0, 5 * 48, 5)))
+    worst = 0.0
+    for direction in ("t2i", "i2t"):
+        for agg in ("LogSumExp", "Mean", "Max", "Sum"):
+            a.cross_attn, a.agg_func = direction, agg
+            results = []
+            for fn in (xattn, xattn_batched):
+                torch.manual_seed(0)
+                img = ImageEncoder(img_dim, a.embed_size, 1e-8, pool=False)
+                txt = TextEncoder(len(word2idx), a.word_dim, a.embed_size, bi=True, per_word=True, eps=1e-8)
+                sc = fn(img(images), txt(tokens, lengths), lengths, a)
+                hinge(sc, a.margin, True).backward()
+                results.append([sc.detach()] + [q.grad for q in list(img.parameters()) + list(txt.parameters())])
+            rel = max(((x - y).abs().max() / y.abs().max().clamp(min=1e-12)).item() for x, y in zip(*results))
+            if not all(torch.isfinite(x).all() for x in results[1]):
+                rel = float("inf")
+            worst = max(worst, rel)
+            print(f"{direction} {agg}: max relative difference of scores and gradients {rel:.2e}", flush=True)
+    return worst
+
+
 def hinge(scores, margin, max_violation):
     d = scores.diag().view(-1, 1)
     cost_s = (margin + scores - d.expand_as(scores)).clamp(min=0)
@@ -144,7 +204,7 @@ def hinge(scores, margin, max_violation):
 
 def scores_of(img, txt, images, tokens, lengths, a):
     im, cap = img(images), txt(tokens, lengths)
-    return im @ cap.t() if a.model == "vsepp" else xattn(im, cap, lengths, a)
+    return im @ cap.t() if a.model == "vsepp" else XATTN[a.xattn](im, cap, lengths, a)
 
 
 def similarity(img, txt, split, a):
@@ -160,10 +220,13 @@ def similarity(img, txt, split, a):
             _, tokens, lengths = split.batch(order)
             cap = txt(tokens, lengths)
             block = im @ cap.t() if a.model == "vsepp" else torch.cat(
-                [xattn(im[i0:i0 + 128], cap, lengths, a) for i0 in range(0, n, 128)], 0)
+                [XATTN[a.xattn](im[i0:i0 + 128], cap, lengths, a) for i0 in range(0, n, 128)], 0)
             sims[:, order] = block
     img.train(); txt.train()
     return sims.numpy()
+
+
+XATTN = {"loop": xattn, "batched": xattn_batched}
 
 
 def metrics(sims):
@@ -203,7 +266,10 @@ def main():
     p.add_argument("--agg-func", default="LogSumExp")
     p.add_argument("--lambda-lse", type=float, default=6.0)
     p.add_argument("--lambda-softmax", type=float, default=9.0)
-    p.add_argument("--out", required=True)
+    p.add_argument("--xattn", choices=["loop", "batched"], default="loop",
+                   help="loop: the original per-caption code; batched: the same scores for all pairs at once (faster)")
+    p.add_argument("--check-xattn", action="store_true", help="compare batched with loop on one batch and exit")
+    p.add_argument("--out")
     p.add_argument("--sims-out")
     a = p.parse_args()
     torch.manual_seed(a.seed); np.random.seed(a.seed); random.seed(a.seed)
@@ -212,6 +278,10 @@ def main():
     train, dev, test = Split(a.data, "train", word2idx), Split(a.data, "dev", word2idx, 5000), Split(a.data, "test", word2idx)
     scan = a.model == "scan"
     img_dim = train.ims.shape[-1]
+    if a.check_xattn:
+        raise SystemExit(0 if check_xattn(train, word2idx, img_dim, a) < 1e-4 else 1)
+    if not a.out:
+        p.error("--out is required")
     img = ImageEncoder(img_dim, a.embed_size, 1e-8 if scan else 0.0, pool=not scan)
     txt = TextEncoder(len(word2idx), a.word_dim, a.embed_size, bi=scan, per_word=scan, eps=1e-8 if scan else 0.0)
     params = list(img.parameters()) + list(txt.parameters())
