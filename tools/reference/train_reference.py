@@ -13,6 +13,10 @@ lr x0.1 every lr_update epochs, clip_grad_norm_ 2.0.
         --data ../shared/data/f8k-1k-precomp-global --vocab ../shared/data/vocab/f8k_precomp_vocab.json \
         --seed 1 --out result.json
 
+SCAN's scores come from the original per-caption attention loop (`--xattn loop`, the default) or from the same math for
+all pairs at once (`--xattn batched`, about 3x faster per step, used for the README runs); `--check-xattn` prints the
+largest relative difference of the two in scores and gradients, both directions, every aggregation (about 1e-6).
+
 Prints one log line per epoch and writes the test metrics (and optionally the test similarity matrix) as JSON/npy.
 After every epoch the full training state goes to OUT.state.pt (atomically); a rerun with the same arguments
 continues from it, so the long SCAN runs can be spread over several sessions.
