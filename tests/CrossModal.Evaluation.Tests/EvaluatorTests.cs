@@ -61,34 +61,35 @@ public class EvaluatorTests
         Assert.Contains("testall", e.Message);
     }
 
-    [Fact]
-    public void Should_ReportEachModelOfAnEnsemble_InOrder()
+    /// <summary>The progress messages of evaluating SCAN models (one per seed) on a tiny test split, in the order reported.</summary>
+    private static List<string> ProgressMessages(int testImages, int regions, bool fold5, params ulong[] seeds)
     {
-        using var data = new TinyPrecomp(testImages: 10, regions: 3);
+        using var data = new TinyPrecomp(testImages: testImages, regions: regions);
         var vocab = Vocabulary.Load(data.VocabPath);
         using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
         var messages = new List<string>();
-        Evaluator.Evaluate(new[] { Model("scan", 1, vocab.Count), Model("scan", 2, vocab.Count) }, test, fold5: true,
+        Evaluator.Evaluate(seeds.Select(seed => Model("scan", seed, vocab.Count)).ToArray(), test, fold5: fold5,
             progress: new SyncProgress<string>(messages.Add), cancellationToken: TestContext.Current.CancellationToken);
+        return messages;
+    }
+
+    [Fact]
+    public void Should_ReportEachModelOfAnEnsemble_InOrder()
+    {
         var expected = new List<string>();
         foreach (int k in new[] { 1, 2 })
         {
             expected.Add($"model {k}/2: encoding 10 images and 50 captions");
             for (int f = 1; f <= 5; f++) expected.Add($"model {k}/2: scored 1/1 shards of fold {f}/5");
         }
-        Assert.Equal(expected, messages);
+        Assert.Equal(expected, ProgressMessages(testImages: 10, regions: 3, fold5: true, 1, 2));
     }
 
     [Fact]
     public void Should_CountTheShards_OfASplitLargerThanOneShard()
     {
-        using var data = new TinyPrecomp(testImages: 130, regions: 2);
-        var vocab = Vocabulary.Load(data.VocabPath);
-        using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
-        var messages = new List<string>();
-        Evaluator.Evaluate(new[] { Model("scan", 1, vocab.Count) }, test, progress: new SyncProgress<string>(messages.Add),
-            cancellationToken: TestContext.Current.CancellationToken);
         // 128-image shards: 2 x 6 blocks for 130 images and 650 captions, reported every 10 blocks and at the end.
-        Assert.Equal(new[] { "model 1/1: encoding 130 images and 650 captions", "model 1/1: scored 10/12 shards", "model 1/1: scored 12/12 shards" }, messages);
+        Assert.Equal(new[] { "model 1/1: encoding 130 images and 650 captions", "model 1/1: scored 10/12 shards", "model 1/1: scored 12/12 shards" },
+            ProgressMessages(testImages: 130, regions: 2, fold5: false, 1));
     }
 }
