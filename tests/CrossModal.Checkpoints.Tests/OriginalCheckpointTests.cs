@@ -2,7 +2,11 @@ using CrossModal.Checkpoints.Tests.Support;
 using CrossModal.Models;
 using CrossModal.Tensors;
 using CrossModal.Tensors.IO;
-using CrossModal.Training;
+using CrossModal.Models.Attention;
+using CrossModal.Models.Encoders;
+using CrossModal.Models.Files;
+using CrossModal.Models.Scan;
+using CrossModal.Models.Vse;
 
 namespace CrossModal.Checkpoints.Tests;
 
@@ -10,11 +14,11 @@ namespace CrossModal.Checkpoints.Tests;
 /// An imported original checkpoint stored as CrossModal's safetensors checkpoint keeps the original tensor names and
 /// shapes and scores like PyTorch after the round trip; the evaluation loader opens the .pth.tar directly.
 /// </summary>
-public sealed class ModelCheckpointTests : IDisposable
+public sealed class OriginalCheckpointTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"crossmodal-ckpt-{Guid.NewGuid():N}");
 
-    public ModelCheckpointTests() => Directory.CreateDirectory(_dir);
+    public OriginalCheckpointTests() => Directory.CreateDirectory(_dir);
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -26,9 +30,9 @@ public sealed class ModelCheckpointTests : IDisposable
     {
         var fx = CheckpointFixture.Get(name);
         var entry = CheckpointManifest.Checkpoint($"{name}/{name}.legacy.pth.tar");
-        var model = ModelCheckpoint.Load(fx.LegacyPath, cancellationToken: TestContext.Current.CancellationToken).CreateModel();
+        var model = OriginalCheckpoint.Load(fx.LegacyPath, TestContext.Current.CancellationToken).CreateModel();
         string path = Path.Combine(_dir, name + ".safetensors");
-        Checkpoint.Save(path, model, vocabJson: null);
+        ModelFile.Save(path, model, vocabJson: null);
 
         var file = Safetensors.Read(path);
         var expected = entry.StateDicts[0].Select(e => ("img_enc." + e.Name, e.Shape)).Concat(entry.StateDicts[1].Select(e => ("txt_enc." + e.Name, e.Shape))).ToList();
@@ -47,12 +51,12 @@ public sealed class ModelCheckpointTests : IDisposable
     public void Should_ScoreLikePyTorchAfterTheSafetensorsRoundTrip(string name)
     {
         var fx = CheckpointFixture.Get(name);
-        var ckpt = ModelCheckpoint.Load(fx.ZipPath, cancellationToken: TestContext.Current.CancellationToken);
+        var ckpt = OriginalCheckpoint.Load(fx.ZipPath, TestContext.Current.CancellationToken);
         string path = Path.Combine(_dir, name + ".safetensors");
-        Checkpoint.Save(path, ckpt.CreateModel(), vocabJson: null);
-        var back = Checkpoint.CreateModel(Checkpoint.Load(path));
-        Assert.Equal(ckpt.ToModelConfig(), back.Config);
-        var sims = ModelParityTests.Sims(back, fx);
+        ModelFile.Save(path, ckpt.CreateModel(), vocabJson: null);
+        var back = ModelFile.CreateModel(ModelFile.Read(path));
+        Assert.Equal(ckpt.Import().Config, back.Config);
+        var sims = ModelParityTests.Sims((MatchingModel)back, fx);
         var (want, _) = fx.Sims;
         for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - sims[i]) <= 1e-4, $"sims[{i}] {sims[i]} vs {want[i]}");
     }
@@ -62,32 +66,32 @@ public sealed class ModelCheckpointTests : IDisposable
     {
         var fx = CheckpointFixture.Get("scan_t2i_mean");
         var vocab = CrossModal.Tests.TestData.Path("vocab", "f8k_precomp_vocab.json");
-        var (model, words) = ModelLoader.Load(fx.LegacyPath, vocab);
+        var model = ModelHandle.Load(fx.LegacyPath, vocab, TestContext.Current.CancellationToken);
         Assert.Equal("scan", model.Config.Model);
-        Assert.Equal(3159, words.Count);
-        Assert.False(model.Training);
-        var e = Assert.Throws<InvalidDataException>(() => ModelLoader.Load(fx.LegacyPath));
+        Assert.Equal(3159, model.Vocabulary.Count);
+        var e = Assert.Throws<InvalidDataException>(() => ModelHandle.Load(fx.LegacyPath, cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("carries no vocabulary; pass --vocab", e.Message);
     }
 
     [Fact]
     public void Should_MapEveryOriginalOptionOntoTheModelConfig()
     {
-        var config = ModelCheckpoint.Load(CheckpointFixture.Get("scan_i2t_lse").ZipPath, cancellationToken: TestContext.Current.CancellationToken).ToModelConfig();
-        var expected = new ModelConfig
+        var config = OriginalCheckpoint.Load(CheckpointFixture.Get("scan_i2t_lse").ZipPath, TestContext.Current.CancellationToken).Import().Config;
+        var expected = new ScanConfig
         {
-            Model = "scan", ImgDim = 512, EmbedSize = 32, WordDim = 12, VocabSize = 3159, NumLayers = 1, BiGru = true,
-            CrossAttn = "i2t", AggFunc = "LogSumExp", LambdaLse = 5f, LambdaSoftmax = 4f, RawFeatureNorm = "clipped_l2norm", PrecompEncType = "basic",
+            ImgDim = 512, EmbedSize = 32, WordDim = 12, VocabSize = 3159, NumLayers = 1, BiGru = true,
+            CrossAttn = AttentionDirection.ImageToText, AggFunc = Aggregation.LogSumExp, LambdaLse = 5f, LambdaSoftmax = 4f,
+            RawFeatureNorm = RawFeatureNorm.ClippedL2Norm, PrecompEncType = ImageEncoderType.Basic,
         };
         Assert.Equal(expected, config);
-        Assert.True(ModelCheckpoint.Load(CheckpointFixture.Get("vse0").ZipPath, cancellationToken: TestContext.Current.CancellationToken).ToModelConfig().NoImgNorm);
+        Assert.True(((VseConfig)OriginalCheckpoint.Load(CheckpointFixture.Get("vse0").ZipPath, TestContext.Current.CancellationToken).Import().Config).NoImgNorm);
     }
 
     [Fact]
     public void Should_NameTheFileAndEntryWhenWeightsDoNotFitTheOptions()
     {
-        var ckpt = ModelCheckpoint.Load(CheckpointFixture.Get("scan_t2i_mean").ZipPath, cancellationToken: TestContext.Current.CancellationToken);
-        var wrong = new ModelCheckpoint(ckpt.Method, ckpt.Options.With("embed_size", 64L), ckpt.Image, ckpt.Text, source: "wrong.pth.tar");
+        var ckpt = OriginalCheckpoint.Load(CheckpointFixture.Get("scan_t2i_mean").ZipPath, TestContext.Current.CancellationToken);
+        var wrong = ckpt with { Options = ckpt.Options.With("embed_size", 64L), Source = "wrong.pth.tar" };
         var e = Assert.Throws<InvalidDataException>(() => wrong.CreateModel());
         Assert.StartsWith("wrong.pth.tar: State entry 'img_enc.fc.weight' has shape [32, 512], the model expects [64, 512]", e.Message);
     }
