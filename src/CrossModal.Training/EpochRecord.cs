@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CrossModal.Evaluation;
+using CrossModal.Models;
 using CrossModal.Models.Objectives;
 
 namespace CrossModal.Training;
@@ -31,7 +32,7 @@ public sealed record EpochRecord(int Epoch, long? Iteration, double Loss, IReadO
         o["lr"] = LearningRate;
         o["seconds"] = Math.Round(Seconds, 2);
         foreach (var (k, v) in Validation.Metrics.ToJsonObject()) o[k] = v?.DeepClone();
-        o["measure"] = Validation.Measure.ToString();
+        o["measure"] = ConfigJson.EnumName(Validation.Measure);
         o["score"] = Validation.Score;
         o["best"] = Best;
         var terms = new JsonObject();
@@ -43,7 +44,7 @@ public sealed record EpochRecord(int Epoch, long? Iteration, double Loss, IReadO
     /// <summary>Reads a line written by <see cref="ToJsonLine"/> (instance-level metrics).</summary>
     public static EpochRecord FromJson(JsonNode e, Func<JsonNode, IMetrics> readMetrics)
     {
-        var measure = Enum.Parse<ValidationMeasure>((string)e["measure"]!);
+        var measure = FlagValues.Parse<ValidationMeasure>((string)e["measure"]!, "measure");
         var terms = e["terms"] is JsonObject t ? t.ToDictionary(kv => kv.Key, kv => (double)kv.Value!) : new Dictionary<string, double>();
         return new EpochRecord((int)e["epoch"]!, (long?)e["iteration"], (double)e["loss"]!, terms, (float)e["lr"]!, (double)e["seconds"]!,
             new ValidationResult(measure, (double)e["score"]!, readMetrics(e)), (bool)e["best"]!);
@@ -52,5 +53,5 @@ public sealed record EpochRecord(int Epoch, long? Iteration, double Loss, IReadO
     /// <summary>The human log line.</summary>
     public override string ToString() =>
         $"epoch {Epoch,3}{(Iteration is { } it ? $" (iteration {it})" : "")}  loss {Loss,9:F3}  lr {LearningRate:G3}  {Validation.Metrics.Summary}" +
-        $"{(Validation.Measure == ValidationMeasure.Rsum ? "" : $"  {Validation.Measure} {Validation.Score:F1}")}{(Best ? "*" : " ")}  {Seconds:F1}s";
+        $"{(Validation.Measure == ValidationMeasure.Rsum ? "" : $"  {ConfigJson.EnumName(Validation.Measure)} {Validation.Score:F1}")}{(Best ? "*" : " ")}  {Seconds:F1}s";
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CrossModal.Models;
 using CrossModal.Tensors.IO;
 
 namespace CrossModal.Training;
@@ -14,7 +15,7 @@ public static class TrainingCurve
     public static void Write(string path, IReadOnlyList<EpochRecord> records)
     {
         var epochs = records.Where(r => r.Iteration is null).ToList();
-        string measure = epochs.Count > 0 ? Label(epochs[^1].Validation.Measure) : "rsum";
+        string measure = epochs.Count > 0 ? ConfigJson.EnumName(epochs[^1].Validation.Measure) : "rsum";
         const int w = 720, h = 400, left = 70, right = 70, top = 40, bottom = 50;
         int pw = w - left - right, ph = h - top - bottom;
         var sb = new StringBuilder();
@@ -48,13 +49,6 @@ public static class TrainingCurve
         sb.Append("</svg>\n");
         AtomicFile.WriteAllText(path, sb.ToString());
     }
-
-    private static string Label(Models.Objectives.ValidationMeasure m) => m switch
-    {
-        Models.Objectives.ValidationMeasure.Rsum => "rsum",
-        Models.Objectives.ValidationMeasure.R1R5 => "R1+R5",
-        _ => "mAP",
-    };
 
     private static (double Min, double Max) Range(IEnumerable<double> values)
     {

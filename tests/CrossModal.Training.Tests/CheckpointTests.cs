@@ -6,15 +6,18 @@ using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
 using CrossModal.Tensors;
 using CrossModal.Tensors.IO;
+using CrossModal.Tests;
 using CrossModal.Training.Tests.Support;
 
 namespace CrossModal.Training.Tests;
 
 public sealed class CheckpointTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("crossmodal-ckpt-").FullName;
+    private readonly TempFolder _temp = new("crossmodal-ckpt-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    private string Dir => _temp.Path;
+
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Should_KeepTheOldFile_WhenACheckpointWriteRunsOutOfSpaceHalfway()
@@ -38,7 +41,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void Should_RoundTripModelOptimizersAndState()
     {
-        var path = Path.Combine(_dir, "c.safetensors");
+        var path = Path.Combine(Dir, "c.safetensors");
         var config = new ScanConfig { ImgDim = 4, EmbedSize = 6, WordDim = 3, VocabSize = 9, CrossAttn = AttentionDirection.ImageToText, AggFunc = Aggregation.Mean };
         var model = new ScanModel(config, new Rng(2));
         var objective = new HingeObjective(model, new TrainingRecipe { MaxViolation = true });
@@ -75,7 +78,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void Should_NameTheOptimizer_WhenACheckpointLacksItsState()
     {
-        var path = Path.Combine(_dir, "model-only.safetensors");
+        var path = Path.Combine(Dir, "model-only.safetensors");
         var model = new VseModel(new VseConfig { ImgDim = 4, EmbedSize = 6, WordDim = 3, VocabSize = 9 }, new Rng(1));
         Checkpoint.Save(path, model, null);
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.RestoreOptimizers(Checkpoint.Load(path), new HingeObjective(model, new TrainingRecipe())));
@@ -86,7 +89,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void Should_NameTheFile_WhenItIsNotACheckpoint()
     {
-        var path = Path.Combine(_dir, "plain.safetensors");
+        var path = Path.Combine(Dir, "plain.safetensors");
         Safetensors.Write(path, new[] { ("x", Tensor.Zeros(2)) });
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
         Assert.Contains(path, e.Message);

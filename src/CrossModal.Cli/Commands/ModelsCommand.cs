@@ -27,7 +27,7 @@ internal static class ModelsCommand
                         ["description"] = f.Description,
                         ["task"] = f.Task.ToString(),
                         ["image_features"] = f.ImageFeatures.ToString(),
-                        ["validation"] = f.ValidationMeasure.ToString(),
+                        ["validation"] = ConfigJson.EnumName(f.ValidationMeasure),
                         ["config"] = f.DefaultConfig.ToJsonObject(),
                         ["recipe"] = JsonNode.Parse(f.DefaultRecipe.ToJson()),
                         ["presets"] = new JsonArray(f.Presets.Select(x => (JsonNode)new JsonObject
@@ -44,7 +44,7 @@ internal static class ModelsCommand
             foreach (var f in ModelFamilies.All)
             {
                 Console.WriteLine($"{f.Name}: {f.Description}");
-                Console.WriteLine($"  data: {f.Task}-level, image features: {f.ImageFeatures}; best model by {f.ValidationMeasure}");
+                Console.WriteLine($"  data: {f.Task}-level, image features: {f.ImageFeatures}; best model by {ConfigJson.EnumName(f.ValidationMeasure)}");
                 Console.WriteLine($"  defaults: {f.DefaultConfig.ToJson()}");
                 Console.WriteLine($"  recipe:   {f.DefaultRecipe.ToJson()}");
                 foreach (var x in f.Presets) Console.WriteLine($"  --preset {x.Name,-20} {x.Description}");

@@ -91,11 +91,11 @@ internal static class TrainCommand
             var progress = new SyncProgress<TrainProgress>(p => bar.Update($"epoch {p.Epoch + 1}/{p.NumEpochs}", p.Batch, p.BatchesPerEpoch, $"loss {p.MeanLoss:F3}"));
             var result = trainer.Run(progress, cts.Token);
             bar.Clear();
-            var measure = trainer.Model.Family.ValidationMeasure;
+            var measure = ConfigJson.EnumName(trainer.Model.Family.ValidationMeasure);
             if (asJson)
                 Console.WriteLine(new System.Text.Json.Nodes.JsonObject
                 {
-                    ["done"] = !result.Interrupted, ["interrupted"] = result.Interrupted, ["measure"] = measure.ToString(), ["best_score"] = result.BestScore,
+                    ["done"] = !result.Interrupted, ["interrupted"] = result.Interrupted, ["measure"] = measure, ["best_score"] = result.BestScore,
                     ["best_epoch"] = result.BestEpoch, ["best_path"] = result.BestPath, ["checkpoint_path"] = result.CheckpointPath,
                 }.ToJsonString());
             if (result.Interrupted)

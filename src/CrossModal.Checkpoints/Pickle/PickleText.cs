@@ -5,7 +5,7 @@ using System.Text;
 namespace CrossModal.Checkpoints.Pickle;
 
 /// <summary>Decoding of the textual pickle arguments (protocol 0) and of Python 2 byte strings.</summary>
-internal static class PythonText
+internal static class PickleText
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
