@@ -56,7 +56,7 @@ internal static class VseSuite
         const int n = 1000;
         var model = new VseModel(new VseConfig { ImgDim = ImgDim, VocabSize = Vocab }, new Rng(0));
         model.Eval();
-        var handle = new ModelHandle(model, Vocabulary.FromWords(Enumerable.Range(0, Vocab - 4).Select(i => $"w{i}")));
+        var handle = new ModelHandle(model, Vocabulary.FromWords(Vocabulary.SpecialWords.Concat(Enumerable.Range(0, Vocab - 4).Select(i => $"w{i}"))));
         var rng = new Rng(2);
         var features = Tensor.Zeros(n, ImgDim);
         rng.Uniform(features.Data, 0f, 1f);
