@@ -15,7 +15,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var families = ModelFamilies.All;
-        var model = new Option<string?>("--model") { Description = "the method (`crossmodal models` describes each; default: vsepp unless a preset says)" };
+        var model = new Option<string?>("--model") { Description = $"the method (`crossmodal models` describes each; default: {ModelFamilies.Default.Name} unless a preset says)" };
         model.AcceptOnlyFromAmong(families.Select(f => f.Name).ToArray());
         var presets = ModelFamilies.Presets.ToList();
         var preset = new Option<string?>("--preset") { Description = "a published setting; sets --model too (`crossmodal models` lists them)" };
@@ -50,7 +50,7 @@ internal static class TrainCommand
                 string dataPath = p.GetValue(data) ?? throw new CliException("--data is required (a precomp folder), unless --resume is given.");
                 string outPath = p.GetValue(output) ?? throw new CliException("--out is required (the output folder), unless --resume is given.");
                 var chosen = p.GetValue(preset) is { } name ? presets.First(x => x.Name == name) : null;
-                string familyName = p.GetValue(model) ?? chosen?.Family ?? "vsepp";
+                string familyName = p.GetValue(model) ?? chosen?.Family ?? ModelFamilies.Default.Name;
                 if (chosen is not null && chosen.Family != familyName)
                     throw new CliException($"--preset {chosen.Name} is a {chosen.Family} setting, but --model says {familyName}.");
                 var family = ModelFamilies.Get(familyName);
