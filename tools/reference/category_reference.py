@@ -210,17 +210,19 @@ def fixtures(out):
     x = latent @ rng.standard_normal((2, p)) + 0.5 * rng.standard_normal((n, p))
     y = latent @ rng.standard_normal((2, qd)) + 0.5 * rng.standard_normal((n, qd))
     x[:, -1] = 0.3  # a constant column: singular covariance without the ridge
+    # The C# side reads the float32 files, so the reference fits on exactly those values.
+    x = x.astype(np.float32).astype(np.float64)
+    y = y.astype(np.float32).astype(np.float64)
     train, test = slice(0, 45), slice(45, n)
     mx, my, wx, wy, corr = cca_fit(x[train], y[train], 3, 1e-3)
     save(out, "cca_x.npy", x.astype(np.float32))
     save(out, "cca_y.npy", y.astype(np.float32))
     save(out, "cca_labels.npy", labels.astype(np.int64))
     save(out, "cca_correlations.npy", corr)
-    save(out, "cca_x_test_projected.npy", (x[test].astype(np.float32).astype(np.float64) - mx) @ wx)
-    save(out, "cca_y_test_projected.npy", (y[test].astype(np.float32).astype(np.float64) - my) @ wy)
-    xf = x.astype(np.float32).astype(np.float64)
-    model = logreg_fit(xf[train], labels[train], classes, 1e-2)
-    save(out, "logreg_test_posteriors.npy", logreg_posteriors(model, xf[test]))
+    save(out, "cca_x_test_projected.npy", (x[test] - mx) @ wx)
+    save(out, "cca_y_test_projected.npy", (y[test] - my) @ wy)
+    model = logreg_fit(x[train], labels[train], classes, 1e-2)
+    save(out, "logreg_test_posteriors.npy", logreg_posteriors(model, x[test]))
     print("cca correlations", corr)
 
 
