@@ -11,10 +11,12 @@ internal static class Lbfgs
     /// <summary>
     /// Minimises f from <paramref name="x"/> (updated in place). <paramref name="evaluate"/> writes the gradient at
     /// its first argument into its second and returns f. Stops when the largest gradient component is below
-    /// <paramref name="gradientTolerance"/> or no step decreases f any more. Returns the iterations used.
+    /// <paramref name="gradientTolerance"/>, when an iteration lowers f by less than <paramref name="relativeTolerance"/>
+    /// of |f| (the rounding level: past it the line search only chases noise, at the cost of dozens of evaluations
+    /// per iteration), or when no step decreases f. Returns the iterations used.
     /// </summary>
-    public static int Minimize(Func<double[], double[], double> evaluate, double[] x, double gradientTolerance = 1e-9,
-        int maxIterations = 5000, int history = 10, CancellationToken cancellationToken = default)
+    public static int Minimize(Func<double[], double[], double> evaluate, double[] x, double gradientTolerance = 1e-8,
+        double relativeTolerance = 1e-14, int maxIterations = 5000, int history = 10, CancellationToken cancellationToken = default)
     {
         int n = x.Length;
         var g = new double[n];
@@ -59,8 +61,9 @@ internal static class Lbfgs
                 fNew = evaluate(xNew, gNew);
                 if (fNew <= f + 1e-4 * t * slope) break;
                 t *= 0.5;
-                if (t < 1e-20) return it; // no decrease possible at double precision: converged as far as it goes
+                if (t < 1e-12) return it; // no decrease possible at double precision: converged as far as it goes
             }
+            bool stalled = f - fNew <= relativeTolerance * Math.Max(1, Math.Abs(f));
             var sk = new double[n];
             var yk = new double[n];
             for (int i = 0; i < n; i++)
@@ -80,6 +83,7 @@ internal static class Lbfgs
             Array.Copy(xNew, x, n);
             Array.Copy(gNew, g, n);
             f = fNew;
+            if (stalled) return it + 1;
         }
         return maxIterations;
     }

@@ -36,7 +36,7 @@ public sealed class LogisticRegression
 
     /// <summary>Fits on <paramref name="rows"/> rows [rows x dim] with one label each.</summary>
     public static LogisticRegression Fit(ReadOnlySpan<float> features, int rows, int dim, ReadOnlySpan<int> labels, double weightDecay = 1e-3,
-        double gradientTolerance = 1e-9, CancellationToken cancellationToken = default)
+        double gradientTolerance = 1e-8, CancellationToken cancellationToken = default)
     {
         if (rows < 1 || features.Length != (long)rows * dim || labels.Length != rows)
             throw new ArgumentException($"Expected {rows} x {dim} features and {rows} labels; got {features.Length} values and {labels.Length} labels.");
