@@ -7,7 +7,8 @@ namespace CrossModal.Benchmarks.Suites;
 /// matching on LDA-10 and TF-IDF text features, standard and extendable protocols. One JSON line per row with
 /// value = mean mAP of both directions; the standard rows on the shipped features carry the numpy reference
 /// (tools/reference/category_reference.py baselines) as reference_value. The markdown table goes to stderr.
-/// Arguments: --splits N (default 5), --seed S (default 0), --data DIR (a labelled-pairs folder).
+/// Arguments: --splits N (default 5), --seed S (default 0), --data DIR (a labelled-pairs folder), --pr-svg FILE
+/// (the standard protocol's precision-recall curves of every method and feature set, both directions).
 /// </summary>
 internal static class CategoryBaselinesSuite
 {
@@ -33,6 +34,14 @@ internal static class CategoryBaselinesSuite
         var rows = CategoryBaselineReport.Run(dir, options, new SyncLog());
         Console.Error.WriteLine($"category-baselines: {sw.Elapsed.TotalSeconds:F1} s, load average {BenchContext.LoadAverage()}");
         Console.Error.WriteLine(CategoryBaselineReport.ToMarkdown(rows));
+        if (Arg(ctx, "--pr-svg") is { } svg)
+        {
+            var curves = rows.Where(r => r.Protocol == "standard")
+                .SelectMany(r => new[] { ($"{r.Method} {r.Features} i2t", r.Runs[0].I2T.Curve), ($"{r.Method} {r.Features} t2i", r.Runs[0].T2I.Curve) })
+                .ToList();
+            PrecisionRecallPlot.Write(svg, curves, "Wikipedia, standard split");
+            Console.Error.WriteLine($"category-baselines: wrote {svg}");
+        }
         foreach (var r in rows)
         {
             bool hasReference = r.Protocol == "standard" && !r.Features.StartsWith("tfidf", StringComparison.Ordinal) && NumpyReference.ContainsKey(r.Method);

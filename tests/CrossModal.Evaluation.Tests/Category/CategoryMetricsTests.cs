@@ -122,6 +122,24 @@ public sealed class CategoryMetricsTests
         Assert.Contains("6 entries, expected 2 x 2", e.Message);
     }
 
+    [Fact]
+    public void Should_PlotEachCurveAsAPolylineThroughItsPoints()
+    {
+        var m = CategoryDirectionMetrics.Compute(TiedScores, 1, 5, [0], TiedLabels, [1], PrecisionRecallCurve.ElevenPointLevels);
+        var svg = PrecisionRecallPlot.ToSvg([("CCA <i2t>", m.Curve), ("SM t2i", m.Curve)]);
+        var doc = System.Xml.Linq.XDocument.Parse(svg);
+        System.Xml.Linq.XNamespace ns = "http://www.w3.org/2000/svg";
+        var lines = doc.Descendants(ns + "polyline").ToArray();
+        Assert.Equal(2, lines.Length);
+        var points = lines[0].Attribute("points")!.Value.Split(' ');
+        Assert.Equal(11, points.Length);
+        // Plot area x 55..370 (520 - 55 - 150 wide), y 30..355: recall 0 / precision 1 is the top-left corner, recall 1 / precision 0.75
+        // sits a quarter of the height down.
+        Assert.Equal("55.0,30.0", points[0]);
+        Assert.Equal("370.0,111.2", points[10]); // 30 + 0.25 * 325 = 111.25
+        Assert.Contains(doc.Descendants(ns + "text"), t => t.Value == "CCA <i2t>");
+    }
+
     private static int[] ReadLabels(string file) =>
         Npy.ReadInt64(TestData.Fixture("category", file)).Values.Select(v => (int)v).ToArray();
 }
