@@ -502,6 +502,16 @@ def full_state_dict(model):
     return out
 
 
+def full_state_dict_params(model):
+    """The trainable parameters (no buffers) under the names of full_state_dict, each once."""
+    out = collections.OrderedDict()
+    for prefix, module in (("img_enc.", model.img_enc), ("txt_enc.", model.txt_enc),
+                           ("caption_model.", model.caption_model)):
+        for k, v in module.named_parameters():
+            out[prefix + k] = v
+    return out
+
+
 def load_full_state_dict(model, tensors):
     """Inverse of full_state_dict (strict: every name of the model must be given, nothing else)."""
     expected = full_state_dict(model)
