@@ -1112,7 +1112,8 @@ def make_vsrn(inputs, manifest):
         # train.py: best_rsum = r1 + r5 + r1i + r5i (Python floats), epoch = epoch + 1.
         ck = {"epoch": 14 + index, "model": [img.state_dict(), txt.state_dict()], "best_rsum": 231.75 + index,
               "opt": opt, "Eiters": eiters}
-        manifest["models"][name] = {"method": "vsrn", "data_name": data_name, "folder": name,
+        # Not under "models": that list is what the VSE++/SCAN model-parity tests iterate.
+        manifest.setdefault("vsrn_models", {})[name] = {"method": "vsrn", "data_name": data_name, "folder": name,
                                     "sims": name + "/sims.npy", "img_emb": name + "/img_emb.npy",
                                     "cap_emb": name + "/cap_emb.npy", "features": "f8k-1k-precomp",
                                     "vocab_pickle": "vsrn_vocab/f8k_precomp_vocab.pkl"}
