@@ -24,7 +24,9 @@ FLOPs: counted analytically (2 per multiply-add) for every matrix product: Linea
 relation products, the GRU gate products (input and hidden), the attention, the output layer; backward = 2x forward
 except the first image Linear (no gradient for the input features: 1x) and the similarity/loss products (tiny).
 Element-wise work (activations, softmaxes, BatchNorm, normalisation, Adam) is not counted.
-Prints one JSON line with seconds, GFLOP, GFLOP/s, the peak RSS in MB, threads and torch version.
+Prints one JSON line with seconds (wall; the best of the timed steps), the process CPU seconds (= wall at one
+thread on an idle machine; a check when the machine is shared), GFLOP, GFLOP/s, the peak RSS in MB, threads and the
+torch version.
 """
 import argparse
 import json
@@ -128,17 +130,18 @@ def train(a):
     g = torch.Generator().manual_seed(1)
     model = make_model(a, a.vocab, a.attention)
     images, tokens, lengths, labels, masks = make_batch(a, g, a.vocab)
-    times = []
+    times, cpu = [], []
     for step in range(a.steps + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         model.train_start()
         model.train_emb(images, tokens, lengths, None, labels, masks)
         if step:
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     flops = train_flops(a, lengths, a.vocab, a.attention)
     best = min(times)
     print(json.dumps({"mode": "train", "attention": a.attention, "seconds_per_step": best,
-                      "mean_seconds": sum(times) / len(times), "steps": a.steps, "gflop": flops / 1e9,
+                      "mean_seconds": sum(times) / len(times), "cpu_seconds_per_step": min(cpu), "steps": a.steps, "gflop": flops / 1e9,
                       "gflops_per_second": flops / 1e9 / best,
                       "gflop_original": train_flops(a, lengths, a.vocab, "original") / 1e9,
                       "gflop_hoisted": train_flops(a, lengths, a.vocab, "hoisted") / 1e9,
@@ -156,12 +159,12 @@ def encode(a):
     out = torch.empty(a.images, a.embed)
     with torch.no_grad():
         enc(images[:min(a.batch, a.images)])  # warm-up
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for i in range(0, a.images, a.batch):
             out[i:i + a.batch] = enc(images[i:i + a.batch])[0]
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     flops = encode_flops(a, a.images)
-    print(json.dumps({"mode": "encode", "seconds": dt, "images_per_second": a.images / dt, "images": a.images,
+    print(json.dumps({"mode": "encode", "seconds": dt, "cpu_seconds": cpu, "images_per_second": a.images / dt, "images": a.images,
                       "gflop": flops / 1e9, "gflops_per_second": flops / 1e9 / dt, "batch": a.batch,
                       "regions": a.regions, "img_dim": a.img_dim, "embed": a.embed, "peak_rss_mb": peak_rss_mb(),
                       "torch": torch.__version__, "threads": torch.get_num_threads()}))

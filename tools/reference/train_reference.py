@@ -431,29 +431,37 @@ def train_vsrn(a, train, dev, test, word2idx, img_dim):
         n_batches = min(n_batches, a.max_batches)
     for epoch in range(start, a.num_epochs):
         V.adjust_learning_rate(opt, model.optimizer, epoch)
-        t0, total_r, total_c, val_seconds = time.time(), 0.0, 0.0, 0.0
+        t0, c0, total_r, total_c, val_seconds, val_cpu = time.time(), time.process_time(), 0.0, 0.0, 0.0, 0.0
         perm = torch.randperm(len(train.caps), generator=g).tolist()
         for b in range(n_batches):
+            tb, cb = time.time(), time.process_time()
             images, tokens, lengths = train.batch(perm[b * a.batch_size:(b + 1) * a.batch_size])
             r, c = vsrn_step(model, images, tokens, lengths, a)
             total_r, total_c = total_r + r, total_c + c
+            if a.max_batches:
+                print(f"  batch {b + 1}: {time.time() - tb:.2f}s wall, {time.process_time() - cb:.2f}s CPU", flush=True)
             if model.Eiters % a.val_step == 0:
-                tv = time.time()
+                tv, cv = time.time(), time.process_time()
                 m, score = validate()
                 keep_if_best(score)
                 val_seconds += time.time() - tv
+                val_cpu += time.process_time() - cv
                 print(f"  iteration {model.Eiters}: dev R1+R5 sum {score:.1f} (rsum {m['rsum']:.1f})", flush=True)
         train_seconds = time.time() - t0 - val_seconds
-        tv = time.time()
+        train_cpu = time.process_time() - c0 - val_cpu
+        tv, cv = time.time(), time.process_time()
         m, score = validate()
         keep_if_best(score)
         val_seconds += time.time() - tv
+        val_cpu += time.process_time() - cv
         print(f"epoch {epoch + 1} hinge {total_r:.2f} caption {total_c:.2f} dev R1+R5 sum {score:.1f} "
               f"(rsum {m['rsum']:.1f}) train {train_seconds:.1f}s ({train_seconds / n_batches:.2f}s/batch, "
-              f"{n_batches} batches) validation {val_seconds:.1f}s", flush=True)
+              f"{n_batches} batches; CPU {train_cpu:.1f}s) validation {val_seconds:.1f}s (CPU {val_cpu:.1f}s)",
+              flush=True)
         log.append({"epoch": epoch + 1, "hinge": total_r, "caption_nll": total_c, "dev_r1r5": score,
                     "dev_rsum": m["rsum"], "train_seconds": train_seconds, "batches": n_batches,
-                    "validation_seconds": val_seconds, "iterations": model.Eiters})
+                    "validation_seconds": val_seconds, "train_cpu_seconds": train_cpu,
+                    "validation_cpu_seconds": val_cpu, "iterations": model.Eiters})
         torch.save({"img": model.img_enc.state_dict(), "txt": model.txt_enc.state_dict(),
                     "caption": model.caption_model.state_dict(), "opt": model.optimizer.state_dict(),
                     "generator": g.get_state(), "torch_rng": torch.get_rng_state(), "Eiters": model.Eiters,
