@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import time
 
 import sys
@@ -456,8 +457,8 @@ def train_vsrn(a, train, dev, test, word2idx, img_dim):
         val_cpu += time.process_time() - cv
         print(f"epoch {epoch + 1} hinge {total_r:.2f} caption {total_c:.2f} dev R1+R5 sum {score:.1f} "
               f"(rsum {m['rsum']:.1f}) train {train_seconds:.1f}s ({train_seconds / n_batches:.2f}s/batch, "
-              f"{n_batches} batches; CPU {train_cpu:.1f}s) validation {val_seconds:.1f}s (CPU {val_cpu:.1f}s)",
-              flush=True)
+              f"{n_batches} batches; CPU {train_cpu:.1f}s) validation {val_seconds:.1f}s (CPU {val_cpu:.1f}s), "
+              f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
         log.append({"epoch": epoch + 1, "hinge": total_r, "caption_nll": total_c, "dev_r1r5": score,
                     "dev_rsum": m["rsum"], "train_seconds": train_seconds, "batches": n_batches,
                     "validation_seconds": val_seconds, "train_cpu_seconds": train_cpu,
