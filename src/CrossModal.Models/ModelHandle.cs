@@ -83,41 +83,37 @@ public sealed class ModelHandle
     public int ShardSize => _model.EvaluationShardSize;
 
     /// <summary>Encodes every image of <paramref name="data"/> once, in file order, <paramref name="batchSize"/> at a time.</summary>
-    public EmbeddingSet EncodeImages(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default)
-    {
-        var images = new EmbeddingSet(EmbedSize);
-        int n = data.ImageCount;
-        for (int start = 0; start < n; start += batchSize)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(batchSize, n - start);
-            using var scope = TensorScope.Begin();
-            var features = data.Regions > 0 ? Tensor.Empty(count, data.Regions, data.FeatureDim) : Tensor.Empty(count, data.FeatureDim);
-            for (int i = 0; i < count; i++) data.ImageFeatures(start + i).CopyTo(features.Data.Slice(i * data.ImageLength));
-            AddImages(features, images);
-        }
-        return images;
-    }
+    public EmbeddingSet EncodeImages(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default) =>
+        EncodeImages(data.ImageCount, data.Regions, data.FeatureDim, batchSize, (i, row) => data.ImageFeatures(i).CopyTo(row), cancellationToken);
 
     /// <summary>
     /// Encodes <paramref name="count"/> images given as feature rows: count x regions x dim floats (regions = 0 for
     /// one vector per image), e.g. the output of an ONNX feature extractor.
     /// </summary>
-    public EmbeddingSet EncodeImages(ReadOnlySpan<float> features, int count, int regions, int dim, int batchSize = 128)
+    public EmbeddingSet EncodeImages(float[] features, int count, int regions, int dim, int batchSize = 128)
     {
         int length = Math.Max(1, regions) * dim;
         if (features.Length != count * length) throw new ArgumentException($"{features.Length} floats are not {count} images of {Math.Max(1, regions)} x {dim}.");
+        return EncodeImages(count, regions, dim, batchSize, (i, row) => features.AsSpan(i * length, length).CopyTo(row), CancellationToken.None);
+    }
+
+    private EmbeddingSet EncodeImages(int count, int regions, int dim, int batchSize, ImageRow fill, CancellationToken cancellationToken)
+    {
         var images = new EmbeddingSet(EmbedSize);
+        int length = Math.Max(1, regions) * dim;
         for (int start = 0; start < count; start += batchSize)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int c = Math.Min(batchSize, count - start);
             using var scope = TensorScope.Begin();
-            var t = regions > 0 ? Tensor.Empty(c, regions, dim) : Tensor.Empty(c, dim);
-            features.Slice(start * length, c * length).CopyTo(t.Data);
-            AddImages(t, images);
+            var features = regions > 0 ? Tensor.Empty(c, regions, dim) : Tensor.Empty(c, dim);
+            for (int i = 0; i < c; i++) fill(start + i, features.Data.Slice(i * length, length));
+            AddImages(features, images);
         }
         return images;
     }
+
+    private delegate void ImageRow(int image, Span<float> row);
 
     /// <summary>Encodes every caption of <paramref name="data"/>, in file order.</summary>
     public EmbeddingSet EncodeCaptions(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default)
