@@ -36,8 +36,8 @@ public sealed class TargetReport(FuzzTarget target)
     /// <summary>The index of the input that allocated most.</summary>
     public int MaxAllocatedIndex { get; set; } = -1;
 
-    /// <summary>The largest allocation divided by the input's size.</summary>
-    public double MaxAllocationRatio { get; set; }
+    /// <summary>The largest share of its budget an input allocated (1 = the whole budget).</summary>
+    public double MaxBudgetShare { get; set; }
 
     /// <summary>Wall-clock seconds of the whole run.</summary>
     public double Seconds { get; set; }
@@ -55,13 +55,13 @@ public sealed class TargetReport(FuzzTarget target)
         else Failures.Add((input.Index, $"{input.Seed}: {input.How}", outcome));
         if (outcome.Milliseconds > SlowestMilliseconds) (SlowestMilliseconds, SlowestIndex) = (outcome.Milliseconds, input.Index);
         if (outcome.AllocatedBytes > MaxAllocatedBytes) (MaxAllocatedBytes, MaxAllocatedIndex) = (outcome.AllocatedBytes, input.Index);
-        MaxAllocationRatio = Math.Max(MaxAllocationRatio, outcome.AllocatedBytes / (double)Math.Max(1, input.TotalBytes));
+        MaxBudgetShare = Math.Max(MaxBudgetShare, outcome.AllocatedBytes / (double)Target.Budget(input.TotalBytes));
     }
 
     /// <summary>One line for the console.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Target.Name,-15} {Inputs,6} inputs: {Loaded,5} loaded, {Refused,5} refused, {Failures.Count} failures; slowest {SlowestMilliseconds:F1} ms (#{SlowestIndex}), " +
-        $"largest allocation {MaxAllocatedBytes / 1048576.0:F2} MiB (#{MaxAllocatedIndex}; at most {MaxAllocationRatio:F0}x an input's size); {Seconds:F1} s");
+        $"largest allocation {MaxAllocatedBytes / 1048576.0:F2} MiB (#{MaxAllocatedIndex}), at most {100 * MaxBudgetShare:F0}% of an input's budget; {Seconds:F1} s");
 
     /// <summary>The report as JSON (for --json).</summary>
     public JsonObject ToJson() => new()
@@ -77,7 +77,7 @@ public sealed class TargetReport(FuzzTarget target)
         ["slowest_input"] = SlowestIndex,
         ["max_allocated_bytes"] = MaxAllocatedBytes,
         ["max_allocated_input"] = MaxAllocatedIndex,
-        ["max_allocation_ratio"] = Math.Round(MaxAllocationRatio, 1),
+        ["max_budget_share"] = Math.Round(MaxBudgetShare, 3),
         ["budget"] = $"{Target.BytesPerInputByte}x size + {Target.FixedBytes >> 20} MiB",
         ["seconds"] = Math.Round(Seconds, 2),
     };
