@@ -13,6 +13,19 @@ lr x0.1 every lr_update epochs, clip_grad_norm_ 2.0.
         --data ../shared/data/f8k-1k-precomp-global --vocab ../shared/data/vocab/f8k_precomp_vocab.json \
         --seed 1 --out result.json
 
+VSRN (`--model vsrn`) is the original code itself (tools/reference/vsrn_reference.py: KunpengLi1994/VSRN's modules and
+train_emb semantics): GCN image encoder + GRU text encoder + the captioning branch, loss = hinge + caption NLL
+(x --caption-weight, 1 in the original), one Adam over the original parameter list (the captioning parameters twice:
+clipped and stepped twice, as there), validation as train.py does it: R1+R5 of both directions on dev every --val-step
+iterations and at every epoch end, the best model on that sum. --data-name decides the l2norm before the GCN and the
+bn layer as in the original (f8k_precomp, the default here, behaves like coco_precomp). The original's embed size is
+2048; --embed-size defaults to 1024 (the issue's recipe for 512-d features). Timing: --max-batches N stops each epoch
+after N batches (the log prints seconds per batch), e.g.
+
+    OMP_NUM_THREADS=1 env -u OPENBLAS_CORETYPE /usr/bin/python3 tools/reference/train_reference.py --model vsrn \
+        --data ../shared/data/f8k-1k-precomp --vocab ../shared/data/vocab/f8k_precomp_vocab.json --seed 1 \
+        --embed-size 1024 --out vsrn_s1.json
+
 NAAF (`--model naaf`, CrossmodalGroup/NAAF via naaf_reference.py): SCAN's image encoder and Bi-GRU text encoder (the
 `basic` text encoder), the negative-aware t2i scores with the threshold learned inside every training forward
 (`--lambda-softmax`, default 20 for NAAF, `--alpha` 2.0), the hinge loss always with max violation, and the NAAF recipe
@@ -36,15 +49,21 @@ import argparse
 import json
 import os
 import random
+import resource
 import time
+
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
-import naaf_reference
 from nltk.tokenize import NLTKWordTokenizer
 from nltk.tokenize.punkt import PunktSentenceTokenizer
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vsrn_reference as V  # noqa: E402
+import naaf_reference  # noqa: E402
 
 _PUNKT = PunktSentenceTokenizer()
 _WORDS = NLTKWordTokenizer()
@@ -218,6 +237,34 @@ def hinge(scores, margin, max_violation):
     return cost_s.sum() + cost_im.sum()
 
 
+def caption_targets(tokens, lengths, max_len):
+    """data.py's caption_label / caption_mask for a sorted batch (the same ids as the retrieval caption)."""
+    pairs = [V.caption_target(tokens[i, :lengths[i]].tolist(), max_len) for i in range(len(lengths))]
+    return (torch.from_numpy(np.stack([g for g, _ in pairs])), torch.from_numpy(np.stack([m for _, m in pairs])))
+
+
+def vsrn_step(model, images, tokens, lengths, a):
+    """VSRN.train_emb with the caption loss weighted by --caption-weight (1 = the original)."""
+    labels, masks = caption_targets(tokens, lengths, a.max_len)
+    model.Eiters += 1
+    model.train_start()
+    img_emb, cap_emb, gcn = model.forward_emb(images, tokens, lengths)
+    caption_loss = model.calcualte_caption_loss(gcn, labels, masks)
+    retrieval_loss = model.forward_loss(img_emb, cap_emb)
+    loss = retrieval_loss + a.caption_weight * caption_loss
+    model.optimizer.zero_grad()
+    loss.backward()
+    if model.grad_clip > 0:
+        nn.utils.clip_grad_norm_(model.params, model.grad_clip)
+    model.optimizer.step()
+    return retrieval_loss.item(), caption_loss.item()
+
+
+def vsrn_score(m):
+    """train.py validate(): r1 + r5 + r1i + r5i."""
+    return m["i2t"]["r1"] + m["i2t"]["r5"] + m["t2i"]["r1"] + m["t2i"]["r5"]
+
+
 def scores_of(img, txt, images, tokens, lengths, a, naaf=None):
     im, cap = img(images), txt(tokens, lengths)
     if a.model == "naaf":
@@ -231,6 +278,8 @@ def similarity(img, txt, split, a, naaf=None):
         n = split.n_images
         ims = torch.from_numpy(np.asarray(split.ims[:n * 5 // split.im_div:5 // split.im_div])).float()
         im = img(ims)
+        if isinstance(im, tuple):  # VSRN: (embedding, GCN region features)
+            im = im[0]
         sims = torch.zeros(n, 5 * n, dtype=torch.float64 if a.model == "naaf" else torch.float32)
         for j0 in range(0, 5 * n, 128):
             idx = list(range(j0, min(5 * n, j0 + 128)))
@@ -241,7 +290,7 @@ def similarity(img, txt, split, a, naaf=None):
                 block = torch.cat([naaf_reference.xattn_score_test_batched(im[i0:i0 + 128].double(), cap.double(), lengths, naaf)
                                    for i0 in range(0, n, 128)], 0)
             else:
-                block = im @ cap.t() if a.model == "vsepp" else torch.cat(
+                block = im @ cap.t() if a.model in ("vsepp", "vsrn") else torch.cat(
                     [XATTN[a.xattn](im[i0:i0 + 128], cap, lengths, a) for i0 in range(0, n, 128)], 0)
             sims[:, order] = block.to(sims.dtype)
     img.train(); txt.train()
@@ -251,7 +300,7 @@ def similarity(img, txt, split, a, naaf=None):
 XATTN = {"loop": xattn, "batched": xattn_batched}
 NAAF_XATTN = {"loop": naaf_reference.xattn_score, "batched": naaf_reference.xattn_score_batched}
 DEFAULTS = {  # the papers' recipes: epochs, lr decay epoch, learning rate, lambda_softmax
-    "vsepp": (30, 15, 2e-4, 9.0), "scan": (30, 15, 2e-4, 9.0), "naaf": (20, 10, 5e-4, 20.0)}
+    "vsepp": (30, 15, 2e-4, 9.0), "scan": (30, 15, 2e-4, 9.0), "vsrn": (30, 15, 2e-4, 9.0), "naaf": (20, 10, 5e-4, 20.0)}
 
 
 def metrics(sims):
@@ -274,13 +323,13 @@ def metrics(sims):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", choices=["vsepp", "scan", "naaf"], default="vsepp")
+    p.add_argument("--model", choices=["vsepp", "scan", "vsrn", "naaf"], default="vsepp")
     p.add_argument("--data", required=True)
     p.add_argument("--vocab", required=True)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--num-epochs", type=int, default=None, help="default 30 (VSE++, SCAN), 20 (NAAF)")
-    p.add_argument("--lr-update", type=int, default=None, help="default 15 (VSE++, SCAN), 10 (NAAF)")
-    p.add_argument("--learning-rate", type=float, default=None, help="default 2e-4 (VSE++, SCAN), 5e-4 (NAAF)")
+    p.add_argument("--num-epochs", type=int, default=None, help="default 30 (VSE++, SCAN, VSRN), 20 (NAAF)")
+    p.add_argument("--lr-update", type=int, default=None, help="default 15 (VSE++, SCAN, VSRN), 10 (NAAF)")
+    p.add_argument("--learning-rate", type=float, default=None, help="default 2e-4 (VSE++, SCAN, VSRN), 5e-4 (NAAF)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--margin", type=float, default=0.2)
     p.add_argument("--no-max-violation", action="store_true")
@@ -296,6 +345,15 @@ def main():
                    help="loop: the original per-caption code; batched: the same scores for all pairs at once (faster); "
                         "default loop for SCAN, batched for NAAF")
     p.add_argument("--check-xattn", action="store_true", help="compare batched with loop on one batch and exit")
+    p.add_argument("--data-name", default="f8k_precomp",
+                   help="VSRN: f30k_precomp = no l2norm before the GCN and a bn layer; anything else as coco_precomp")
+    p.add_argument("--max-len", type=int, default=60, help="VSRN: caption targets (decoder steps = max_len - 1)")
+    p.add_argument("--dim-hidden", type=int, default=512, help="VSRN: captioning GRU size")
+    p.add_argument("--dim-word", type=int, default=300, help="VSRN: captioning word embedding size")
+    p.add_argument("--input-dropout-p", type=float, default=0.2, help="VSRN: the two captioning dropouts")
+    p.add_argument("--caption-weight", type=float, default=1.0, help="VSRN: loss = hinge + w * caption NLL")
+    p.add_argument("--val-step", type=int, default=500, help="VSRN: validate every N iterations (and at epoch ends)")
+    p.add_argument("--max-batches", type=int, default=0, help="stop every epoch after N batches (timing)")
     p.add_argument("--out")
     p.add_argument("--sims-out")
     a = p.parse_args()
@@ -317,6 +375,8 @@ def main():
         raise SystemExit(0 if check_xattn(train, word2idx, img_dim, a) < 1e-4 else 1)
     if not a.out:
         p.error("--out is required")
+    if a.model == "vsrn":
+        return train_vsrn(a, train, dev, test, word2idx, img_dim)
     img = ImageEncoder(img_dim, a.embed_size, 1e-8 if scan else 0.0, pool=not scan)
     txt = TextEncoder(len(word2idx), a.word_dim, a.embed_size, bi=scan, per_word=scan, eps=1e-8 if scan else 0.0)
     params = list(img.parameters()) + list(txt.parameters())
@@ -389,6 +449,93 @@ def main():
     result.update({"best_dev_rsum": best, "epochs": log, "seed": a.seed, "model": a.model, "torch": torch.__version__})
     if naaf is not None:
         result["threshold_of_best"] = {k: best_naaf[k] for k in naaf_reference.STATE_KEYS}
+    with open(a.out, "w") as f:
+        json.dump(result, f, indent=1)
+    if a.sims_out:
+        np.save(a.sims_out, sims.astype(np.float32))
+    print(json.dumps({k: result[k] for k in ("i2t", "t2i", "rsum")}))
+
+
+def train_vsrn(a, train, dev, test, word2idx, img_dim):
+    opt = V.default_opt(data_name=a.data_name, img_dim=img_dim, embed_size=a.embed_size, dim_vid=a.embed_size,
+                        word_dim=a.word_dim, vocab_size=len(word2idx), margin=a.margin,
+                        max_violation=not a.no_max_violation, grad_clip=a.grad_clip, learning_rate=a.learning_rate,
+                        lr_update=a.lr_update, num_epochs=a.num_epochs, batch_size=a.batch_size, max_len=a.max_len,
+                        dim_hidden=a.dim_hidden, dim_word=a.dim_word, input_dropout_p=a.input_dropout_p,
+                        val_step=a.val_step)
+    model = V.VSRN(opt)
+    g = torch.Generator().manual_seed(a.seed)
+    best, best_state, log, start = -1.0, None, [], 0
+    state_path = a.out + ".state.pt"
+
+    def validate():
+        m = metrics(similarity(model.img_enc, model.txt_enc, dev, a))
+        return m, vsrn_score(m)
+
+    def keep_if_best(score):
+        nonlocal best, best_state
+        if score > best:  # train.py: is_best = rsum > best_rsum
+            best = score
+            best_state = [{k: v.clone() for k, v in model.img_enc.state_dict().items()},
+                          {k: v.clone() for k, v in model.txt_enc.state_dict().items()}]
+
+    if os.path.exists(state_path):
+        st = torch.load(state_path)
+        for module, key in ((model.img_enc, "img"), (model.txt_enc, "txt"), (model.caption_model, "caption")):
+            nn.Module.load_state_dict(module, st[key])
+        model.optimizer.load_state_dict(st["opt"])
+        g.set_state(st["generator"])
+        torch.set_rng_state(st["torch_rng"])  # the captioning dropouts draw from the global generator
+        model.Eiters = st["Eiters"]
+        best, best_state, log, start = st["best"], st["best_state"], st["log"], st["epoch"]
+        print(f"resuming after epoch {start} (iteration {model.Eiters}) from {state_path}", flush=True)
+    n_batches = (len(train.caps) + a.batch_size - 1) // a.batch_size
+    if a.max_batches:
+        n_batches = min(n_batches, a.max_batches)
+    for epoch in range(start, a.num_epochs):
+        V.adjust_learning_rate(opt, model.optimizer, epoch)
+        t0, c0, total_r, total_c, val_seconds, val_cpu = time.time(), time.process_time(), 0.0, 0.0, 0.0, 0.0
+        perm = torch.randperm(len(train.caps), generator=g).tolist()
+        for b in range(n_batches):
+            tb, cb = time.time(), time.process_time()
+            images, tokens, lengths = train.batch(perm[b * a.batch_size:(b + 1) * a.batch_size])
+            r, c = vsrn_step(model, images, tokens, lengths, a)
+            total_r, total_c = total_r + r, total_c + c
+            if a.max_batches:
+                print(f"  batch {b + 1}: {time.time() - tb:.2f}s wall, {time.process_time() - cb:.2f}s CPU", flush=True)
+            if model.Eiters % a.val_step == 0:
+                tv, cv = time.time(), time.process_time()
+                m, score = validate()
+                keep_if_best(score)
+                val_seconds += time.time() - tv
+                val_cpu += time.process_time() - cv
+                print(f"  iteration {model.Eiters}: dev R1+R5 sum {score:.1f} (rsum {m['rsum']:.1f})", flush=True)
+        train_seconds = time.time() - t0 - val_seconds
+        train_cpu = time.process_time() - c0 - val_cpu
+        tv, cv = time.time(), time.process_time()
+        m, score = validate()
+        keep_if_best(score)
+        val_seconds += time.time() - tv
+        val_cpu += time.process_time() - cv
+        print(f"epoch {epoch + 1} hinge {total_r:.2f} caption {total_c:.2f} dev R1+R5 sum {score:.1f} "
+              f"(rsum {m['rsum']:.1f}) train {train_seconds:.1f}s ({train_seconds / n_batches:.2f}s/batch, "
+              f"{n_batches} batches; CPU {train_cpu:.1f}s) validation {val_seconds:.1f}s (CPU {val_cpu:.1f}s), "
+              f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
+        log.append({"epoch": epoch + 1, "hinge": total_r, "caption_nll": total_c, "dev_r1r5": score,
+                    "dev_rsum": m["rsum"], "train_seconds": train_seconds, "batches": n_batches,
+                    "validation_seconds": val_seconds, "train_cpu_seconds": train_cpu,
+                    "validation_cpu_seconds": val_cpu, "iterations": model.Eiters})
+        torch.save({"img": model.img_enc.state_dict(), "txt": model.txt_enc.state_dict(),
+                    "caption": model.caption_model.state_dict(), "opt": model.optimizer.state_dict(),
+                    "generator": g.get_state(), "torch_rng": torch.get_rng_state(), "Eiters": model.Eiters,
+                    "best": best, "best_state": best_state, "log": log, "epoch": epoch + 1}, state_path + ".tmp")
+        os.replace(state_path + ".tmp", state_path)
+    nn.Module.load_state_dict(model.img_enc, best_state[0])
+    nn.Module.load_state_dict(model.txt_enc, best_state[1])
+    sims = similarity(model.img_enc, model.txt_enc, test, a)
+    result = metrics(sims)
+    result.update({"best_dev_r1r5": best, "epochs": log, "seed": a.seed, "model": "vsrn", "data_name": a.data_name,
+                   "embed_size": a.embed_size, "torch": torch.__version__, "threads": torch.get_num_threads()})
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1)
     if a.sims_out:

@@ -51,12 +51,12 @@ public class NpyTests
     public void Should_WriteTheSameBytesAsNumPy()
     {
         var t = Npy.ReadFloat32(F("f4_v1.npy"));
-        var path = Path.Combine(Path.GetTempPath(), $"npy-{Guid.NewGuid():N}.npy");
+        using var temp = new TempFolder();
+        var path = temp.File("t.npy");
         Npy.Write(path, t);
         Assert.Equal(File.ReadAllBytes(F("f4_v1.npy")), File.ReadAllBytes(path));
         Npy.Write(path, new[] { 1f, 2f, 3f }, new[] { 3 });
         Assert.Equal(File.ReadAllBytes(F("vector.npy")), File.ReadAllBytes(path));
-        File.Delete(path);
     }
 
     [Theory]
@@ -73,8 +73,8 @@ public class NpyTests
     [Fact]
     public void Should_ReportTruncationAndBadHeaders()
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"npy-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
+        using var temp = new TempFolder();
+        var dir = temp.Path;
         var bytes = File.ReadAllBytes(F("f4_v1.npy"));
         string truncated = Path.Combine(dir, "truncated.npy");
         File.WriteAllBytes(truncated, bytes[..^8]);
@@ -92,7 +92,6 @@ public class NpyTests
         string notNpy = Path.Combine(dir, "text.npy");
         File.WriteAllText(notNpy, "hello");
         Assert.Contains("not a .npy file", Assert.Throws<InvalidDataException>(() => Npy.ReadFloat32(notNpy)).Message);
-        Directory.Delete(dir, true);
     }
 
     [Fact]

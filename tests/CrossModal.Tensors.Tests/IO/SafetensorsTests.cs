@@ -1,3 +1,4 @@
+using CrossModal.Tests;
 using System.Buffers.Binary;
 using System.Text;
 using CrossModal.Tensors.IO;
@@ -40,7 +41,8 @@ public class SafetensorsTests
     [Fact]
     public void Should_WriteWhatTheFormatDefines()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"st-{Guid.NewGuid():N}.safetensors");
+        using var temp = new TempFolder();
+        var path = temp.File("st.safetensors");
         Safetensors.Write(path, new[] { ("w", Tensor.FromArray(new[] { 1f, 2f, 3f, 4f, 5f, 6f }, 2, 3)), ("n", Tensor.Scalar(7f)) },
             new Dictionary<string, string> { ["format"] = "x" }, new HashSet<string> { "n" });
         var bytes = File.ReadAllBytes(path);
@@ -56,7 +58,6 @@ public class SafetensorsTests
         var nn = header.GetProperty("n");
         Assert.Equal("I64", nn.GetProperty("dtype").GetString());
         Assert.Equal(7L, BitConverter.ToInt64(bytes, 8 + (int)n + nn.GetProperty("data_offsets")[0].GetInt32()));
-        File.Delete(path);
     }
 
     [Theory]
