@@ -37,6 +37,18 @@ sections 4.1, 4.2 and 8), random weights from a fixed seed, and writes under ``t
                                 the f8k vocabulary (same words and ids as vocab/f8k_precomp_vocab.json) pickled as
                                 VSRN's vocab.py did under Python 2.7: protocol 2, __main__.Vocabulary (NEWOBJ + BUILD)
                                 with idx2word (int -> word), word2idx, idx; specials as byte strings, words unicode.
+  naaf_basic/, naaf_glove/     NAAF (CrossmodalGroup/NAAF @ cafcd6f, via naaf_reference.py): the `basic` text encoder
+                                with the SCAN f8k vocabulary, and the `GloVe` text encoder (`embed.glove.weight`, a
+                                generated table) with the same words in NAAF's GloVe vocabulary order (<pad> 0, <unk> 1,
+                                <start> 2, <end> 3: naaf_glove/f8k_precomp.json, naaf_glove/caption_ids.npy). Saved as
+                                NAAF's train.py saves: {epoch, model: [img_sd, txt_sd], best_rsum, opt, Eiters} with the
+                                whole train.py Namespace in argparse order (thres, thres_safe, mean_pos, stnd_pos,
+                                mean_neg, stnd_neg, precomp_enc_text_type, lambda_softmax, alpha, using_intra_info set
+                                True by the validation's test scorer, vocab_size last). naaf_basic holds learned-looking
+                                float thresholds; naaf_glove holds thres = thres_safe = int 0, the state after a last
+                                batch that collected fewer than 200 matched words (argparse's int defaults too).
+                                sims.npy = evaluation.shard_xattn -> xattn_score_test in float64 with opt.thres_safe.
+                                Listed under "naaf_models" in the manifest (and their files under "checkpoints").
   scan_t2i_lse/scan_t2i_lse.py2legacy.pth.tar
                                 the same checkpoint as a Python 2 / torch 0.3 era legacy file: byte strings
                                 (SHORT_BINSTRING), OrderedDict pickled from a list of [key, value] pairs,
@@ -62,7 +74,10 @@ F30K test captions). Single-sentence captions are unaffected by the choice of pu
 Mode 3, ``write-safetensors {vsrn_f30k,vsrn_coco} OUT [--with-caption]``: converts a VSRN fixture checkpoint into
 the CrossModal format below (optionally with freshly initialised caption_model.* tensors), to test mode 2.
 
-Mode 2, ``check-safetensors FILE [--expect SIMS.npy] [--tol 1e-4]``: the reverse check. Reads a CrossModal
+Mode 4, ``naaf-safetensors {naaf_basic,naaf_glove} OUT [--scalar-dtype F32] [--no-vocab]``: the same for a NAAF
+fixture (threshold scalars F64 by default; the vocabulary JSON as "vocab" metadata unless --no-vocab).
+
+Mode 2, ``check-safetensors FILE [--expect SIMS.npy] [--tol 1e-4]``: the reverse check (VSE++, SCAN, VSRN and NAAF). Reads a CrossModal
 safetensors checkpoint (format below; written by ``crossmodal import`` or ``crossmodal train``) with a plain-Python
 parser (python3-safetensors is not installed), rebuilds the original PyTorch modules from its configuration,
 loads the weights strictly, encodes the shared inputs, recomputes the similarity matrix in PyTorch and compares it
@@ -89,6 +104,13 @@ CrossModal safetensors checkpoint (CrossModal.Training.Checkpoint, "crossmodal-c
   num_batches_tracked), txt_enc.<embed, rnn>, and optionally caption_model.encoder.{vid2hid,rnn}.* and
   caption_model.decoder.{embedding,attention.linear1,attention.linear2,rnn,out}.* (the S2VTAttModel state dict;
   absent after importing an original checkpoint, which has no captioning modules). Loaded strictly.
+* NAAF ({"model": "naaf", "img_dim", "embed_size", "word_dim", "vocab_size", "num_layers", "precomp_enc_type",
+  "precomp_enc_text_type" ("basic" | "GloVe"), "no_imgnorm", "no_txtnorm", "lambda_softmax", "alpha"}, other keys
+  ignored): ``txt_enc.embed.weight`` (basic) or ``txt_enc.embed.glove.weight`` (GloVe), ``txt_enc.rnn.*`` always
+  bidirectional, and the learned threshold state as top-level scalars ``thres``, ``thres_safe``, ``mean_pos``,
+  ``stnd_pos``, ``mean_neg``, ``stnd_neg`` (any float dtype, shape [] or [1]); test-time scores use ``thres_safe``.
+  Captions are tokenised with the checkpoint's "vocab" metadata when present (SCAN or NAAF GloVe JSON: both have
+  word2idx), else with the fixture ids of the encoder type.
 """
 import argparse
 import collections
@@ -109,6 +131,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vsrn_reference as V  # noqa: E402  (the original VSRN modules, KunpengLi1994/VSRN @ 777ae74)
+import naaf_reference  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DATA = os.environ.get("CROSSMODAL_DATA") or os.path.abspath(os.path.join(REPO, "..", "shared", "data"))
@@ -421,7 +444,7 @@ def make_inputs():
     ids = np.zeros((len(rows), lengths.max()), dtype=np.int64)
     for i, r in enumerate(rows):
         ids[i, :len(r)] = r
-    return dict(vocab_size=int(vocab["idx"]), image_indices=np.array(IMAGE_INDICES, dtype=np.int64),
+    return dict(vocab_size=int(vocab["idx"]), word2idx=w2i, image_indices=np.array(IMAGE_INDICES, dtype=np.int64),
                 caption_indices=np.array(cap_lines, dtype=np.int64), caption_ids=ids, caption_lengths=lengths,
                 captions=[caps[l] for l in cap_lines], tokens=tokens)
 
@@ -463,6 +486,216 @@ def similarities(method, opt, img, txt, inputs):
         else:
             sims = xattn_score_i2t(im64, cap64, inputs["caption_lengths"], opt)
     return img_emb.numpy(), cap_emb.numpy(), sims.numpy()
+
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# NAAF (CrossmodalGroup/NAAF model.py / train.py / evaluation.py, ported in naaf_reference.py)
+# ---------------------------------------------------------------------------------------------------------------
+
+NAAF_MODELS = collections.OrderedDict([
+    ("naaf_basic", dict(precomp_enc_text_type="basic")),
+    ("naaf_glove", dict(precomp_enc_text_type="GloVe")),
+])
+
+
+def glove_vocab(scan_word2idx):
+    """The f8k words in NAAF's GloVe vocabulary order (retrieval.pytorch Tokenizer): <pad> 0, <unk> 1, <start> 2,
+    <end> 3, then the other words in the SCAN file's index order (so their ids stay the same)."""
+    special = {"<pad>": 0, "<unk>": 1, "<start>": 2, "<end>": 3}
+    w2i = dict(special)
+    for w, k in sorted(scan_word2idx.items(), key=lambda kv: kv[1]):
+        if w not in special:
+            w2i[w] = k
+    assert sorted(w2i.values()) == list(range(len(w2i)))
+    return w2i
+
+
+def naaf_caption_ids(inputs, w2i):
+    rows = [[w2i["<start>"]] + [w2i.get(t, w2i["<unk>"]) for t in toks] + [w2i["<end>"]] for toks in inputs["tokens"]]
+    ids = np.zeros_like(inputs["caption_ids"])
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = r
+    return ids
+
+
+def naaf_similarities(opt, img, txt, images, ids, lengths):
+    """evaluation.encode_data (float32 encoders into float64 buffers, zero beyond each caption) + shard_xattn."""
+    with torch.no_grad():
+        img_emb = img(images)
+    cap_emb = encode_captions(txt, "scan", ids, lengths)
+    sims = naaf_reference.shard_xattn(img_emb.double().numpy(), cap_emb.double().numpy(), [int(l) for l in lengths], opt)
+    return img_emb.numpy(), cap_emb.numpy(), sims
+
+
+def naaf_threshold_state(name, img, txt, images, ids, lengths):
+    """Threshold statistics as the training rule would compute them from these 30 captions (positives: word maxima
+    against the caption's image; negatives: against its lowest-scoring image, scored at threshold 0), and a
+    thres_safe placed where no raw similarity is within 1e-5 of it (90,000 of them: a positive weight appears or
+    vanishes there) and no intra-smoothed maximum within 1e-4 of 0 (the negative term switches there)."""
+    if name == "naaf_glove":
+        # The state after a last batch with fewer than 200 matched words: thresholds reset to the int 0, statistics kept.
+        return dict(thres=0, thres_safe=0, mean_pos=0.3117952346801758, stnd_pos=0.0841638445854187,
+                    mean_neg=0.2264397442340851, stnd_neg=0.0772542729973793)
+    with torch.no_grad():
+        im = img(images).double()
+        cap = encode_captions(txt, "scan", ids, lengths).double()
+        opt0 = naaf_reference.naaf_opt(lambda_softmax=20.0)
+        sims = naaf_reference.xattn_score_test(im, cap, lengths, opt0)
+        pos, neg = [], []
+        for c, n in enumerate(lengths):
+            s = torch.einsum("td,ird->itr", cap[c, :int(n)], im).max(2)[0]  # [i, w]
+            pos.append(s[c // 5])
+            neg.append(s[int(sims[:, c].argmin())])
+        pos, neg = torch.cat(pos).float(), torch.cat(neg).float()
+        stats = dict(mean_pos=pos.mean().item(), stnd_pos=pos.std().item(), mean_neg=neg.mean().item(),
+                     stnd_neg=neg.std().item())
+        raw = torch.cat([torch.einsum("td,ird->itr", cap[c, :int(n)], im).flatten() for c, n in enumerate(lengths)])
+        row_max = torch.cat([torch.einsum("td,ird->itr", cap[c, :int(n)], im).max(2)[0].flatten()
+                             for c, n in enumerate(lengths)])
+        for q in np.linspace(0.35, 0.65, 301):  # about half of the words' best regions below the threshold
+            ts = round(float(torch.quantile(row_max, float(q))), 6)
+            parts_ok = 0 < ts < 1 and bool((raw - ts).abs().min() > 1e-5)
+            for c, n in enumerate(lengths):
+                s = torch.einsum("td,ird->itr", cap[c, :int(n)], im)
+                m = (s - ts).max(2)[0]  # [i, w]
+                intra = naaf_reference.intra_relation(cap[c:c + 1, :int(n)], cap[c:c + 1, :int(n)], 5)[0]
+                parts_ok &= bool((m @ intra.t()).abs().min() > 1e-4)
+            if parts_ok:
+                return dict(thres=ts + 0.0612, thres_safe=ts, **stats)
+    raise RuntimeError("no robust thres_safe")
+
+
+def naaf_opt_for(name, over, vocab_size, state):
+    o = dict(data_path="./data/", data_name="f8k_precomp", vocab_path="./vocab/", word_dim=WORD_DIM, embed_size=EMBED,
+             img_dim=512, lr_update=10, precomp_enc_text_type=over["precomp_enc_text_type"], using_intra_info=True,
+             vocab_size=vocab_size)
+    o.update(state)
+    return naaf_reference.naaf_opt(**o)
+
+
+def make_naaf(manifest, inputs, scan_w2i):
+    images = load_images("scan", inputs["image_indices"])
+    lengths = inputs["caption_lengths"]
+    for index, (name, over) in enumerate(NAAF_MODELS.items()):
+        folder = os.path.join(OUT, name)
+        os.makedirs(folder, exist_ok=True)
+        torch.manual_seed(SEED + 100 + index)
+        glove = over["precomp_enc_text_type"] == "GloVe"
+        w2i = glove_vocab(scan_w2i) if glove else scan_w2i
+        ids = naaf_caption_ids(inputs, w2i)
+        if not glove:
+            assert np.array_equal(ids, inputs["caption_ids"])
+        # A generated GloVe-like table: <pad> a zero row (never trained: it only meets packed-out positions), the
+        # rest random -- NAAF fine-tunes the table (requires_grad is set on the module, not the parameter).
+        table = None
+        if glove:
+            g = torch.Generator().manual_seed(SEED + 300)
+            table = torch.randn(len(w2i), WORD_DIM, generator=g) * 0.3
+            table[w2i["<pad>"]] = 0
+        opt = naaf_opt_for(name, over, len(w2i), {})
+        img, txt = naaf_reference.build_encoders(opt, glove_weight=table)
+        img.eval(); txt.eval()
+        state = naaf_threshold_state(name, img, txt, images, ids, lengths)
+        opt = naaf_opt_for(name, over, len(w2i), state)
+        img_emb, cap_emb, sims = naaf_similarities(opt, img, txt, images, ids, lengths)
+        assert opt.using_intra_info is True
+        np.save(os.path.join(folder, "img_emb.npy"), np.ascontiguousarray(img_emb, dtype=np.float32))
+        np.save(os.path.join(folder, "cap_emb.npy"), np.ascontiguousarray(cap_emb, dtype=np.float32))
+        np.save(os.path.join(folder, "sims.npy"), np.ascontiguousarray(sims, dtype=np.float64))
+        if glove:
+            np.save(os.path.join(folder, "caption_ids.npy"), ids)
+            with open(os.path.join(folder, "f8k_precomp.json"), "w", encoding="utf-8") as f:
+                json.dump({"word2idx": w2i, "char_level": False, "max_len": None}, f)
+        ck = {"epoch": 12 + index, "model": [img.state_dict(), txt.state_dict()], "best_rsum": 301.5 + index,
+              "opt": opt, "Eiters": 360 * (index + 1) + 11}
+        zpath = os.path.join(folder, name + ".zip.pth.tar")
+        lpath = os.path.join(folder, name + ".legacy.pth.tar")
+        torch.save(ck, zpath)
+        save_legacy_if_changed(ck, lpath)
+        for p, fmt in ((zpath, "zip"), (lpath, "legacy")):
+            verify_load(p, ck)
+            manifest["checkpoints"].append(checkpoint_entry(p, fmt, ck, name))
+        manifest["naaf_models"][name] = {
+            "method": "naaf", "folder": name, "precomp_enc_text_type": over["precomp_enc_text_type"],
+            "sims": name + "/sims.npy", "img_emb": name + "/img_emb.npy", "cap_emb": name + "/cap_emb.npy",
+            "caption_ids": (name + "/caption_ids.npy") if glove else "inputs/caption_ids.npy",
+            "vocab": (name + "/f8k_precomp.json") if glove else "vocab/f8k_precomp_vocab.json (shared data)",
+            "features": "f8k-1k-precomp", "thres_safe": opt.thres_safe,
+            "threshold_state": {k: getattr(opt, k) for k in naaf_reference.STATE_KEYS}}
+        # Self-check of the reverse path: write our safetensors format -> read it back -> same sims.
+        vocab_json = json.dumps({"word2idx": w2i, "char_level": False, "max_len": None}) if glove else None
+        got = check_safetensors_bytes(naaf_safetensors_bytes(ck, vocab_json), "<self-test " + name + ">")[2]
+        assert np.abs(got - sims).max() < 1e-9, name
+
+
+def naaf_safetensors_bytes(ck, vocab_json=None, scalar_dtype=torch.float64):
+    """A CrossModal NAAF checkpoint (format in the module docstring), for the self-check and for tests."""
+    o = vars(ck["opt"])
+    entries = [("img_enc." + k, t) for k, t in ck["model"][0].items()] + [("txt_enc." + k, t) for k, t in ck["model"][1].items()]
+    entries += [(k, torch.tensor(float(o[k]), dtype=scalar_dtype)) for k in naaf_reference.STATE_KEYS]
+    config = {"model": "naaf", "img_dim": o["img_dim"], "embed_size": o["embed_size"], "word_dim": o["word_dim"],
+              "vocab_size": o["vocab_size"], "num_layers": o["num_layers"], "precomp_enc_type": o["precomp_enc_type"],
+              "precomp_enc_text_type": o["precomp_enc_text_type"], "no_imgnorm": o["no_imgnorm"],
+              "no_txtnorm": o["no_txtnorm"], "lambda_softmax": o["lambda_softmax"], "alpha": o["alpha"]}
+    meta = {"format": "crossmodal-checkpoint/1", "model_config": json.dumps(config)}
+    if vocab_json is not None:
+        meta["vocab"] = vocab_json
+    return safetensors_from(entries, meta)
+
+
+def safetensors_from(entries, meta):
+    header, offset, blobs = {"__metadata__": meta}, 0, []
+    for k, t in entries:
+        b = t.detach().contiguous().numpy().tobytes()
+        header[k] = {"dtype": ST_NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
+        offset += len(b)
+        blobs.append(b)
+    h = json.dumps(header).encode("utf-8")
+    h += b" " * ((8 - len(h) % 8) % 8)
+    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
+
+
+def check_naaf_tensors(tensors, meta, name):
+    config = json.loads(meta["model_config"])
+    text_type = config.get("precomp_enc_text_type", "basic")
+    if text_type not in ("basic", "GloVe"):
+        raise ValueError(f"{name}: precomp_enc_text_type {text_type!r}, expected 'basic' or 'GloVe'")
+    state = {}
+    for k in naaf_reference.STATE_KEYS:
+        if k not in tensors:
+            raise ValueError(f"{name}: NAAF checkpoint without the scalar {k!r}")
+        t = tensors[k]
+        if t.numel() != 1 or not t.is_floating_point():
+            raise ValueError(f"{name}: {k!r} is {t.dtype} {list(t.shape)}, expected one floating-point value")
+        state[k] = float(t.reshape(()).double())
+    opt = naaf_reference.naaf_opt(
+        img_dim=config["img_dim"], embed_size=config["embed_size"], word_dim=config["word_dim"],
+        vocab_size=config["vocab_size"], num_layers=config.get("num_layers", 1),
+        precomp_enc_type=config.get("precomp_enc_type", "basic"), precomp_enc_text_type=text_type,
+        no_imgnorm=config.get("no_imgnorm", False), no_txtnorm=config.get("no_txtnorm", False),
+        lambda_softmax=config.get("lambda_softmax", 20.0), alpha=config.get("alpha", 2.0), **state)
+    placeholder = torch.zeros(config["vocab_size"], config["word_dim"]) if text_type == "GloVe" else None
+    img, txt = naaf_reference.build_encoders(opt, glove_weight=placeholder)
+    img_sd = collections.OrderedDict((k[len("img_enc."):], v) for k, v in tensors.items() if k.startswith("img_enc."))
+    txt_sd = collections.OrderedDict((k[len("txt_enc."):], v) for k, v in tensors.items() if k.startswith("txt_enc."))
+    other = [k for k in tensors if not k.startswith(("img_enc.", "txt_enc.", "optimizer.")) and k not in state]
+    if other:
+        raise ValueError(f"{name}: unexpected tensors {other[:5]}")
+    img.load_state_dict(img_sd, strict=True)
+    txt.load_state_dict(txt_sd, strict=True)
+    img.eval(); txt.eval()
+    inputs = load_inputs()
+    if "vocab" in meta:
+        w2i = json.loads(meta["vocab"])["word2idx"]
+        toks = [json.loads(l)["tokens"] for l in open(os.path.join(OUT, "inputs", "captions.jsonl"), encoding="utf-8")]
+        ids = naaf_caption_ids({"tokens": toks, "caption_ids": inputs["caption_ids"]}, w2i)
+    elif text_type == "GloVe":
+        ids = np.load(os.path.join(OUT, "naaf_glove", "caption_ids.npy"))
+    else:
+        ids = inputs["caption_ids"]
+    images = load_images("scan", inputs["image_indices"])
+    return meta, "naaf", naaf_similarities(opt, img, txt, images, ids, inputs["caption_lengths"])[2]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1012,7 +1245,7 @@ def make():
                 "seed": SEED, "inputs": {"folder": "inputs", "image_split": "test", "images": IMAGE_INDICES,
                                          "vocab": "vocab/f8k_precomp_vocab.json",
                                          "vocab_size": inputs["vocab_size"]},
-                "models": {}, "checkpoints": []}
+                "models": {}, "naaf_models": {}, "checkpoints": []}
     for index, (name, (method, over)) in enumerate(MODELS.items()):
         torch.manual_seed(SEED + index)
         opt = (vsepp_opt if method == "vsepp" else scan_opt)(inputs["vocab_size"], **over)
@@ -1050,6 +1283,7 @@ def make():
             assert np.abs(got - sims).max() < 1e-9, name
 
     make_vsrn(inputs, manifest)
+    make_naaf(manifest, inputs, inputs["word2idx"])
 
     zoo = tensor_zoo()
     folder = os.path.join(OUT, "tensors")
@@ -1324,6 +1558,10 @@ def opt_from_metadata(meta, name):
 
 def check_safetensors_bytes(buf, name):
     tensors, meta = parse_safetensors(buf, name)
+    if not str(meta.get("format", "")).startswith("crossmodal-checkpoint"):
+        raise ValueError(f"{name}: metadata 'format' is {meta.get('format')!r}, expected 'crossmodal-checkpoint/1'")
+    if json.loads(meta["model_config"]).get("model") == "naaf":
+        return check_naaf_tensors(tensors, meta, name)
     method, opt = opt_from_metadata(meta, name)
     if method == "vsrn":
         return meta, method, check_vsrn_tensors(tensors, opt, name)
@@ -1386,6 +1624,12 @@ def main():
     w.add_argument("fixture", choices=list(VSRN_MODELS))
     w.add_argument("out")
     w.add_argument("--with-caption", action="store_true", help="add freshly initialised caption_model.* tensors")
+    n = sub.add_parser("naaf-safetensors", help="write a NAAF fixture checkpoint in CrossModal's safetensors format "
+                                                 "(to test check-safetensors and readers)")
+    n.add_argument("name", choices=list(NAAF_MODELS))
+    n.add_argument("out")
+    n.add_argument("--scalar-dtype", choices=["F64", "F32"], default="F64", help="dtype of the threshold scalars")
+    n.add_argument("--no-vocab", action="store_true", help="leave out the 'vocab' metadata")
     a = p.parse_args()
     torch.set_num_threads(1)
     if a.mode == "check-safetensors":
@@ -1398,6 +1642,19 @@ def main():
             f.write(data)
         os.replace(a.out + ".tmp", a.out)
         print(json.dumps({"out": a.out, "bytes": len(data)}))
+        return
+    if a.mode == "naaf-safetensors":
+        ck = torch.load(os.path.join(OUT, a.name, a.name + ".zip.pth.tar"))
+        vocab = None
+        if not a.no_vocab:
+            path = os.path.join(OUT, a.name, "f8k_precomp.json") if a.name == "naaf_glove" else \
+                os.path.join(DATA, "vocab", "f8k_precomp_vocab.json")
+            vocab = open(path, encoding="utf-8").read()
+        dtype = torch.float32 if a.scalar_dtype == "F32" else torch.float64
+        with open(a.out + ".tmp", "wb") as f:
+            f.write(naaf_safetensors_bytes(ck, vocab, dtype))
+        os.replace(a.out + ".tmp", a.out)
+        print(json.dumps({"out": a.out, "bytes": os.path.getsize(a.out)}))
         return
     make()
 

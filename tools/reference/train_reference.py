@@ -26,6 +26,17 @@ after N batches (the log prints seconds per batch), e.g.
         --data ../shared/data/f8k-1k-precomp --vocab ../shared/data/vocab/f8k_precomp_vocab.json --seed 1 \
         --embed-size 1024 --out vsrn_s1.json
 
+NAAF (`--model naaf`, CrossmodalGroup/NAAF via naaf_reference.py): SCAN's image encoder and Bi-GRU text encoder (the
+`basic` text encoder), the negative-aware t2i scores with the threshold learned inside every training forward
+(`--lambda-softmax`, default 20 for NAAF, `--alpha` 2.0), the hinge loss always with max violation, and the NAAF recipe
+as defaults (20 epochs, lr 5e-4 decayed x0.1 at epoch 10, batch 128); the scores come from
+naaf_reference.xattn_score_batched (`--xattn batched`, the default for NAAF) or the original loop (`--xattn loop`);
+evaluation is the original test scorer in float64 with the learned thres_safe. The threshold state (thres,
+thres_safe, mean/stnd pos/neg) is part of the resumable state, and every epoch logs it:
+
+    env -u OPENBLAS_CORETYPE /usr/bin/python3 tools/reference/train_reference.py --model naaf \
+        --data ../shared/data/f8k-1k-precomp --vocab ../shared/data/vocab/f8k_precomp_vocab.json --seed 1 --out naaf.json
+
 SCAN's scores come from the original per-caption attention loop (`--xattn loop`, the default) or from the same math for
 all pairs at once (`--xattn batched`, about 3x faster per step, used for the README runs); `--check-xattn` prints the
 largest relative difference of the two in scores and gradients, both directions, every aggregation (about 1e-6).
@@ -52,6 +63,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vsrn_reference as V  # noqa: E402
+import naaf_reference  # noqa: E402
 
 _PUNKT = PunktSentenceTokenizer()
 _WORDS = NLTKWordTokenizer()
@@ -253,12 +265,14 @@ def vsrn_score(m):
     return m["i2t"]["r1"] + m["i2t"]["r5"] + m["t2i"]["r1"] + m["t2i"]["r5"]
 
 
-def scores_of(img, txt, images, tokens, lengths, a):
+def scores_of(img, txt, images, tokens, lengths, a, naaf=None):
     im, cap = img(images), txt(tokens, lengths)
+    if a.model == "naaf":
+        return NAAF_XATTN[a.xattn](im, cap, lengths, naaf)
     return im @ cap.t() if a.model == "vsepp" else XATTN[a.xattn](im, cap, lengths, a)
 
 
-def similarity(img, txt, split, a):
+def similarity(img, txt, split, a, naaf=None):
     img.eval(); txt.eval()
     with torch.no_grad():
         n = split.n_images
@@ -266,20 +280,27 @@ def similarity(img, txt, split, a):
         im = img(ims)
         if isinstance(im, tuple):  # VSRN: (embedding, GCN region features)
             im = im[0]
-        sims = torch.zeros(n, 5 * n)
+        sims = torch.zeros(n, 5 * n, dtype=torch.float64 if a.model == "naaf" else torch.float32)
         for j0 in range(0, 5 * n, 128):
             idx = list(range(j0, min(5 * n, j0 + 128)))
             order = sorted(idx, key=lambda k: len(split.caps[k]), reverse=True)
             _, tokens, lengths = split.batch(order)
             cap = txt(tokens, lengths)
-            block = im @ cap.t() if a.model in ("vsepp", "vsrn") else torch.cat(
-                [XATTN[a.xattn](im[i0:i0 + 128], cap, lengths, a) for i0 in range(0, n, 128)], 0)
-            sims[:, order] = block
+            if a.model == "naaf":  # evaluation.encode_data keeps float64 embeddings; shard_xattn scores them so
+                block = torch.cat([naaf_reference.xattn_score_test_batched(im[i0:i0 + 128].double(), cap.double(), lengths, naaf)
+                                   for i0 in range(0, n, 128)], 0)
+            else:
+                block = im @ cap.t() if a.model in ("vsepp", "vsrn") else torch.cat(
+                    [XATTN[a.xattn](im[i0:i0 + 128], cap, lengths, a) for i0 in range(0, n, 128)], 0)
+            sims[:, order] = block.to(sims.dtype)
     img.train(); txt.train()
     return sims.numpy()
 
 
 XATTN = {"loop": xattn, "batched": xattn_batched}
+NAAF_XATTN = {"loop": naaf_reference.xattn_score, "batched": naaf_reference.xattn_score_batched}
+DEFAULTS = {  # the papers' recipes: epochs, lr decay epoch, learning rate, lambda_softmax
+    "vsepp": (30, 15, 2e-4, 9.0), "scan": (30, 15, 2e-4, 9.0), "vsrn": (30, 15, 2e-4, 9.0), "naaf": (20, 10, 5e-4, 20.0)}
 
 
 def metrics(sims):
@@ -302,13 +323,13 @@ def metrics(sims):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", choices=["vsepp", "scan", "vsrn"], default="vsepp")
+    p.add_argument("--model", choices=["vsepp", "scan", "vsrn", "naaf"], default="vsepp")
     p.add_argument("--data", required=True)
     p.add_argument("--vocab", required=True)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--num-epochs", type=int, default=30)
-    p.add_argument("--lr-update", type=int, default=15)
-    p.add_argument("--learning-rate", type=float, default=2e-4)
+    p.add_argument("--num-epochs", type=int, default=None, help="default 30 (VSE++, SCAN, VSRN), 20 (NAAF)")
+    p.add_argument("--lr-update", type=int, default=None, help="default 15 (VSE++, SCAN, VSRN), 10 (NAAF)")
+    p.add_argument("--learning-rate", type=float, default=None, help="default 2e-4 (VSE++, SCAN, VSRN), 5e-4 (NAAF)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--margin", type=float, default=0.2)
     p.add_argument("--no-max-violation", action="store_true")
@@ -318,9 +339,11 @@ def main():
     p.add_argument("--cross-attn", default="t2i")
     p.add_argument("--agg-func", default="LogSumExp")
     p.add_argument("--lambda-lse", type=float, default=6.0)
-    p.add_argument("--lambda-softmax", type=float, default=9.0)
-    p.add_argument("--xattn", choices=["loop", "batched"], default="loop",
-                   help="loop: the original per-caption code; batched: the same scores for all pairs at once (faster)")
+    p.add_argument("--lambda-softmax", type=float, default=None, help="default 9 (SCAN), 20 (NAAF)")
+    p.add_argument("--alpha", type=float, default=2.0, help="NAAF: penalty of the threshold's closed form")
+    p.add_argument("--xattn", choices=["loop", "batched"], default=None,
+                   help="loop: the original per-caption code; batched: the same scores for all pairs at once (faster); "
+                        "default loop for SCAN, batched for NAAF")
     p.add_argument("--check-xattn", action="store_true", help="compare batched with loop on one batch and exit")
     p.add_argument("--data-name", default="f8k_precomp",
                    help="VSRN: f30k_precomp = no l2norm before the GCN and a bn layer; anything else as coco_precomp")
@@ -334,11 +357,19 @@ def main():
     p.add_argument("--out")
     p.add_argument("--sims-out")
     a = p.parse_args()
+    defaults = dict(zip(("num_epochs", "lr_update", "learning_rate", "lambda_softmax"), DEFAULTS[a.model]))
+    for k, v in defaults.items():
+        if getattr(a, k) is None:
+            setattr(a, k, v)
+    if a.xattn is None:
+        a.xattn = "batched" if a.model == "naaf" else "loop"
+    if a.model == "naaf" and a.no_max_violation:
+        p.error("NAAF's loss always takes the hardest negative (--no-max-violation is not an option of NAAF)")
     torch.manual_seed(a.seed); np.random.seed(a.seed); random.seed(a.seed)
     with open(a.vocab, encoding="utf-8") as f:
         word2idx = json.load(f)["word2idx"]
     train, dev, test = Split(a.data, "train", word2idx), Split(a.data, "dev", word2idx, 5000), Split(a.data, "test", word2idx)
-    scan = a.model == "scan"
+    scan = a.model in ("scan", "naaf")
     img_dim = train.ims.shape[-1]
     if a.check_xattn:
         raise SystemExit(0 if check_xattn(train, word2idx, img_dim, a) < 1e-4 else 1)
@@ -351,42 +382,73 @@ def main():
     params = list(img.parameters()) + list(txt.parameters())
     opt = torch.optim.Adam(params, lr=a.learning_rate)
     g = torch.Generator().manual_seed(a.seed)
-    best, best_state, log, start = -1, None, [], 0
+    # NAAF's learned threshold and the statistics behind it (opt.thres, ... in the original), argparse's int 0 at start.
+    naaf = argparse.Namespace(thres=0, thres_safe=0, mean_pos=0, stnd_pos=0, mean_neg=0, stnd_neg=0,
+                              lambda_softmax=a.lambda_softmax, alpha=a.alpha) if a.model == "naaf" else None
+    best, best_state, best_naaf, log, start = -1, None, None, [], 0
     state_path = a.out + ".state.pt"
     if os.path.exists(state_path):
         st = torch.load(state_path)
         img.load_state_dict(st["img"]); txt.load_state_dict(st["txt"]); opt.load_state_dict(st["opt"])
         g.set_state(st["generator"])
         best, best_state, log, start = st["best"], st["best_state"], st["log"], st["epoch"]
+        if naaf is not None:
+            for k, v in st["naaf"].items():
+                setattr(naaf, k, v)
+            best_naaf = st["best_naaf"]
         print(f"resuming after epoch {start} from {state_path}", flush=True)
     for epoch in range(start, a.num_epochs):
         for group in opt.param_groups:
             group["lr"] = a.learning_rate * (0.1 ** (epoch // a.lr_update))
-        t0, total = time.time(), 0.0
+        t0, c0, total, updates, updated_batches = time.time(), time.process_time(), 0.0, 0, 0
         perm = torch.randperm(len(train.caps), generator=g).tolist()
         for b0 in range(0, len(perm), a.batch_size):
             images, tokens, lengths = train.batch(perm[b0:b0 + a.batch_size])
-            loss = hinge(scores_of(img, txt, images, tokens, lengths, a), a.margin, not a.no_max_violation)
+            if naaf is not None:
+                trace = {}
+                loss = hinge(NAAF_XATTN[a.xattn](img(images), txt(tokens, lengths), lengths, naaf, trace=trace), a.margin, True)
+                updates += len(trace["updates"])
+                updated_batches += bool(trace["updates"])
+            else:
+                loss = hinge(scores_of(img, txt, images, tokens, lengths, a), a.margin, not a.no_max_violation)
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(params, a.grad_clip)
             opt.step()
             total += loss.item()
-        m = metrics(similarity(img, txt, dev, a))
+        train_seconds, train_cpu = time.time() - t0, time.process_time() - c0  # CPU time: a busy machine's honest measure
+        m = metrics(similarity(img, txt, dev, a, naaf))
         if m["rsum"] > best:
             best = m["rsum"]
             best_state = ([v.clone() for v in img.state_dict().values()], [v.clone() for v in txt.state_dict().values()])
-        print(f"epoch {epoch + 1} loss {total:.2f} dev rsum {m['rsum']:.1f} ({time.time() - t0:.1f}s)", flush=True)
-        log.append({"epoch": epoch + 1, "loss": total, "dev_rsum": m["rsum"]})
+            best_naaf = dict(vars(naaf)) if naaf is not None else None
+        entry = {"epoch": epoch + 1, "loss": total, "dev_rsum": m["rsum"], "train_seconds": train_seconds,
+                 "train_cpu_seconds": train_cpu, "seconds": time.time() - t0}
+        line = (f"epoch {epoch + 1} loss {total:.2f} dev rsum {m['rsum']:.1f} ({train_seconds:.1f}s training, "
+                f"{train_cpu:.1f}s CPU, {time.time() - t0:.1f}s)")
+        if naaf is not None:
+            entry.update({k: getattr(naaf, k) for k in naaf_reference.STATE_KEYS})
+            entry.update({"threshold_updates": updates, "batches_with_updates": updated_batches})
+            line += (f" thres {naaf.thres:.4f} thres_safe {naaf.thres_safe:.4f} mean_pos {naaf.mean_pos:.4f} "
+                     f"stnd_pos {naaf.stnd_pos:.4f} mean_neg {naaf.mean_neg:.4f} stnd_neg {naaf.stnd_neg:.4f} "
+                     f"updates {updates} in {updated_batches} batches")
+        print(line, flush=True)
+        log.append(entry)
         torch.save({"img": img.state_dict(), "txt": txt.state_dict(), "opt": opt.state_dict(), "generator": g.get_state(),
-                    "best": best, "best_state": best_state, "log": log, "epoch": epoch + 1}, state_path + ".tmp")
+                    "best": best, "best_state": best_state, "log": log, "epoch": epoch + 1,
+                    "naaf": dict(vars(naaf)) if naaf is not None else None, "best_naaf": best_naaf}, state_path + ".tmp")
         os.replace(state_path + ".tmp", state_path)
     for module, state in zip((img, txt), best_state):
         for (k, v), s in zip(module.state_dict().items(), state):
             v.copy_(s)
-    sims = similarity(img, txt, test, a)
+    if naaf is not None:  # the original's model_best.pth.tar carries the opt (thresholds) of its epoch
+        for k, v in best_naaf.items():
+            setattr(naaf, k, v)
+    sims = similarity(img, txt, test, a, naaf)
     result = metrics(sims)
     result.update({"best_dev_rsum": best, "epochs": log, "seed": a.seed, "model": a.model, "torch": torch.__version__})
+    if naaf is not None:
+        result["threshold_of_best"] = {k: best_naaf[k] for k in naaf_reference.STATE_KEYS}
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1)
     if a.sims_out:
