@@ -13,6 +13,8 @@ var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchRe
     ["scan-score"] = ScanSuite.Score,
     ["vsepp-train"] = VseSuite.Train,
     ["vsepp-eval"] = VseSuite.Eval,
+    ["vsrn-train"] = VsrnSuite.Train,
+    ["vsrn-encode"] = VsrnSuite.Encode,
     ["squeezenet"] = SqueezeNetSuite.Run,
     ["category-baselines"] = CategoryBaselinesSuite.Run,
 };
