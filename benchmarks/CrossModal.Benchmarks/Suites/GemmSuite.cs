@@ -8,14 +8,13 @@ namespace CrossModal.Benchmarks.Suites;
 /// <summary>
 /// GEMM throughput (GFLOP/s = 2mnk / s, best of several runs) on square and field shapes, next to OpenBLAS measured
 /// in the same process on the same buffers. Layout nn: A [m x k], B [k x n], row-major; with --nt also B
-/// transposed (B stored [n x k], as in Linear and the GRU). Options: --openblas-core NAME (default SKYLAKEX),
-/// --shapes MxNxK,... to measure other shapes. Extra fields: kernel (ours), openblas_core, peak_fraction (of
-/// about 220 GFLOP/s per core).
+/// transposed (B stored [n x k], as in Linear and the GRU). OpenBLAS runs the core <see cref="Machine"/> chose from
+/// the CPU features .NET reports (SkylakeX with AVX-512, Zen or Haswell with AVX2; --openblas-core NAME overrides).
+/// Options: --shapes MxNxK,... to measure other shapes. Extra fields: layout, kernel (ours), peak_fraction (of
+/// <see cref="Machine.PeakGflopsPerCore"/> times the threads).
 /// </summary>
 internal static class GemmSuite
 {
-    private const double PeakPerCore = 220.0;
-
     private static readonly (int M, int N, int K)[] DefaultShapes =
     {
         (1024, 1024, 1024), (2048, 2048, 2048), (128, 1024, 2048), (4608, 1024, 2048),
@@ -24,8 +23,11 @@ internal static class GemmSuite
 
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
     {
-        string core = OpenBlas.Load(Option(ctx, "--openblas-core") ?? "SKYLAKEX");
-        Console.Error.WriteLine($"gemm: ours={Gemm.KernelName}, openblas core={core}");
+        string core = OpenBlas.Load();
+        if (!core.Equals(Machine.OpenBlasCore, StringComparison.OrdinalIgnoreCase))
+            Console.Error.WriteLine($"gemm: OpenBLAS was asked for core {Machine.OpenBlasCore} and runs {core}.");
+        double peak = Machine.PeakGflopsPerCore;
+        Console.Error.WriteLine($"gemm: ours={Gemm.KernelName}, openblas core={core}, peak {peak:F0} GFLOP/s per core");
         var shapes = Option(ctx, "--shapes") is { } s
             ? s.Split(',').Select(x => x.Split('x').Select(int.Parse).ToArray()).Select(v => (v[0], v[1], v[2])).ToArray()
             : DefaultShapes;
@@ -36,12 +38,12 @@ internal static class GemmSuite
             foreach (bool transB in layouts)
                 foreach (var (m, n, k) in shapes)
                     foreach (int threads in ctx.ThreadCounts)
-                        yield return Measure(ctx, m, n, k, transB, threads, core);
+                        yield return Measure(ctx, m, n, k, transB, threads, core, peak);
         }
         finally { Parallelism.Threads = keepThreads; }
     }
 
-    private static unsafe BenchResult Measure(BenchContext ctx, int m, int n, int k, bool transB, int threads, string core)
+    private static unsafe BenchResult Measure(BenchContext ctx, int m, int n, int k, bool transB, int threads, string core, double peak)
     {
         var rng = new Rng(42);
         var a = new float[(long)m * k];
@@ -71,9 +73,9 @@ internal static class GemmSuite
             ["layout"] = transB ? "nt" : "nn",
             ["kernel"] = Gemm.KernelName,
             ["openblas_core"] = core,
-            ["peak_fraction"] = Math.Round(ours / (PeakPerCore * threads), 3),
+            ["peak_fraction"] = Math.Round(ours / (peak * threads), 3),
+            ["reference_peak_fraction"] = Math.Round(reference / (peak * threads), 3),
         };
-        if (BenchContext.LoadAverage() is { } load) extra["load1"] = load;
         return new BenchResult("gemm", $"{m}x{n}x{k}", threads, "GFLOP/s", ours, "openblas", reference, Extra: extra);
     }
 

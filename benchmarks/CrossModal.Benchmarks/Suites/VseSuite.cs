@@ -30,6 +30,7 @@ internal static class VseSuite
 
     public static IEnumerable<BenchResult> Train(BenchContext ctx)
     {
+        Prerequisites.Python("torch");
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         var model = ModelFactory.Create(new ModelConfig { Model = "vsepp", ImgDim = ImgDim, VocabSize = Vocab }, new Rng(0));
@@ -58,6 +59,7 @@ internal static class VseSuite
 
     public static IEnumerable<BenchResult> Eval(BenchContext ctx)
     {
+        Prerequisites.Python("torch");
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         const int n = 1000;
