@@ -29,14 +29,22 @@ public static unsafe partial class Gemm
 
     private const int Mr512 = 12, Nr512 = 32, Mr256 = 6, Nr256 = 16, MrScalar = 4, NrScalar = 4;
 
-    /// <summary>Depth block: the [12 x Kc] A panel (15 KB) stays in the 48 KB L1 while B panels stream past it.</summary>
+    /// <summary>
+    /// Depth block: the A panel ([12 x Kc], 15 KB; [6 x Kc], 7.5 KB at 256 bits) stays in L1 (48 KB on Zen 5, 32 KB
+    /// on Zen 3) while B panels (40 KB; 20 KB) stream past it. The same at every width: it fixes the order of the
+    /// additions, and k = 300 (word vectors) is one block.
+    /// </summary>
     private const int Kc = 320;
 
     /// <summary>Rows per packed A block ([Mc x Kc], 2 MB, read panel by panel from L3): bounds the buffer and how often B is repacked.</summary>
     private const int Mc = 1536;
 
-    /// <summary>Columns per packed B block: [Kc x Nc] floats (640 KB) stay in the 1 MB L2 while the A panels pass.</summary>
-    private const int Nc = 512;
+    /// <summary>
+    /// Columns per packed B block, which stays in L2 while the A panels pass: [Kc x 512] (640 KB) in Zen 5's 1 MB L2
+    /// for the 512-bit kernels; [Kc x 256] (320 KB) for the 256-bit ones, whose machines include Zen 3 with a 512 KB
+    /// L2 (640 KB would not fit there, and every A panel would fetch B from L3 again).
+    /// </summary>
+    private static readonly int Nc = Kind == Isa.Avx512 ? 512 : 256;
 
     /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
     private const long ParallelMinMacs = 1L << 20;
@@ -202,7 +210,7 @@ public static unsafe partial class Gemm
             }
             else
             {
-                // Reading 32 columns past the matrix's last column could leave the array: pack this one.
+                // Reading Nr (32 or 16) columns past the matrix's last column could leave the array: pack this one.
                 PackBPanel(false, b, ldb, pc, kc, jc + jr, cols, panel);
                 Tile(packedA, panel, nr, kc, c + jr, ldc, rows, cols, beta, tile);
             }
@@ -228,11 +236,12 @@ public static unsafe partial class Gemm
 
     /// <summary>Rows the micro-kernel chosen for a tile of <paramref name="rows"/> rows computes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int KernelRows(int rows)
+    private static int KernelRows(int rows) => Kind switch
     {
-        if (Kind != Isa.Avx512) return Mr;
-        return rows > 8 ? 12 : rows > 4 ? 8 : 4;
-    }
+        Isa.Avx512 => rows > 8 ? 12 : rows > 4 ? 8 : 4,
+        Isa.Avx2 => rows > 4 ? 6 : rows > 2 ? 4 : 2,
+        _ => Mr,
+    };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MicroKernel(int rows, nint kc, float* a, float* b, nint ldb, float* c, nint ldc, float beta)
@@ -245,7 +254,9 @@ public static unsafe partial class Gemm
                 else Kernel4x32(kc, a, b, ldb, c, ldc, beta);
                 break;
             case Isa.Avx2:
-                Kernel6x16(kc, a, b, ldb, c, ldc, beta);
+                if (rows == 6) Kernel6x16(kc, a, b, ldb, c, ldc, beta);
+                else if (rows == 4) Kernel4x16(kc, a, b, ldb, c, ldc, beta);
+                else Kernel2x16(kc, a, b, ldb, c, ldc, beta);
                 break;
             default:
                 Kernel4x4(kc, a, b, ldb, c, ldc, beta);
