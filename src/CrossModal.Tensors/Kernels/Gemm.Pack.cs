@@ -351,19 +351,24 @@ public static unsafe partial class Gemm
         }
     }
 
-    /// <summary>AVX2 twin of <see cref="PackBTransposedHalf16"/>: 16 stored rows of B into 16-float panel steps.</summary>
+    /// <summary>
+    /// AVX2 twin of <see cref="PackBTransposedHalf16"/>: 16 stored rows of B into 16-float panel steps, one half
+    /// (8 rows) at a time through 8 x 8 transposes. Each transpose reads half a cache line of each row and the next
+    /// one the other half; with all 16 rows in flight, rows 4 KB apart (k = 1024) share one L1 set, which has only
+    /// 8 ways on Zen 3 (12 on Zen 5), so the lines were evicted between the two halves and fetched twice.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBTransposedAvx2(float* b, int ldb, int kc, float* dst)
     {
         var one = Vector256.Create(1f);
-        int p = 0;
-        for (; p + 8 <= kc; p += 8)
+        for (int half = 0; half < 16; half += 8)
         {
-            Transpose8(b + p, ldb, 8, one, dst + (long)p * 16, 16, 8);
-            Transpose8(b + (long)8 * ldb + p, ldb, 8, one, dst + (long)p * 16 + 8, 16, 8);
+            float* rows = b + (long)half * ldb;
+            int p = 0;
+            for (; p + 8 <= kc; p += 8) Transpose8(rows + p, ldb, 8, one, dst + (long)p * 16 + half, 16, 8);
+            for (; p < kc; p++)
+                for (int i = 0; i < 8; i++) dst[(long)p * 16 + half + i] = rows[(long)i * ldb + p];
         }
-        for (; p < kc; p++)
-            for (int i = 0; i < 16; i++) dst[(long)p * 16 + i] = b[(long)i * ldb + p];
     }
 
     /// <summary>
