@@ -10,8 +10,9 @@ namespace CrossModal.Benchmarks.Suites;
 /// in the same process on the same buffers. Layout nn: A [m x k], B [k x n], row-major; with --nt also B
 /// transposed (B stored [n x k], as in Linear and the GRU). OpenBLAS runs the core <see cref="Machine"/> chose from
 /// the CPU features .NET reports (SkylakeX with AVX-512, Zen or Haswell with AVX2; --openblas-core NAME overrides).
-/// Options: --shapes MxNxK,... to measure other shapes. Extra fields: layout, kernel (ours), peak_fraction (of
-/// <see cref="Machine.PeakGflopsPerCore"/> times the threads).
+/// Options: --shapes MxNxK,... to measure other shapes; --rounds N (default 3, 1 with --quick) alternations of ours
+/// and OpenBLAS, each the best of 5 runs (more rounds on a busy machine). Extra fields: layout, kernel (ours),
+/// peak_fraction and reference_peak_fraction (of <see cref="Machine.PeakGflopsPerCore"/> times the threads).
 /// </summary>
 internal static class GemmSuite
 {
@@ -32,18 +33,19 @@ internal static class GemmSuite
             ? s.Split(',').Select(x => x.Split('x').Select(int.Parse).ToArray()).Select(v => (v[0], v[1], v[2])).ToArray()
             : DefaultShapes;
         var layouts = ctx.Arguments.Contains("--nt") ? new[] { false, true } : new[] { false };
+        int rounds = Option(ctx, "--rounds") is { } r ? int.Parse(r) : ctx.Quick ? 1 : 3;
         int keepThreads = Parallelism.Threads;
         try
         {
             foreach (bool transB in layouts)
                 foreach (var (m, n, k) in shapes)
                     foreach (int threads in ctx.ThreadCounts)
-                        yield return Measure(ctx, m, n, k, transB, threads, core, peak);
+                        yield return Measure(ctx, m, n, k, transB, threads, core, peak, rounds);
         }
         finally { Parallelism.Threads = keepThreads; }
     }
 
-    private static unsafe BenchResult Measure(BenchContext ctx, int m, int n, int k, bool transB, int threads, string core, double peak)
+    private static unsafe BenchResult Measure(BenchContext ctx, int m, int n, int k, bool transB, int threads, string core, double peak, int rounds)
     {
         var rng = new Rng(42);
         var a = new float[(long)m * k];
@@ -58,7 +60,7 @@ internal static class GemmSuite
         {
             float* xa = pa, xb = pb, xc = pc;
             // Alternate the two a few times so that a noisy moment does not favour either side.
-            for (int round = 0; round < (ctx.Quick ? 1 : 3); round++)
+            for (int round = 0; round < rounds; round++)
             {
                 Parallelism.Threads = threads;
                 ours = Math.Max(ours, flops / ctx.BestSeconds(() => Gemm.Multiply(false, transB, m, n, k, 1f, xa, k, xb, ldb, 0f, xc, n)) / 1e9);
