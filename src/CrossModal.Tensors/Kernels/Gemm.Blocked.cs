@@ -6,16 +6,17 @@ using CrossModal.Tensors.Threading;
 
 namespace CrossModal.Tensors.Kernels;
 
-// The blocked GEMM (Goto/BLIS structure). For each thread's rectangle of C:
+// The blocked GEMM (Goto/BLIS structure). For each thread's rectangle of C (sizes at 512 bits; 256 bits in brackets):
 //   for ic over rows in steps of Mc
 //     for pc over depth in balanced steps <= Kc
-//       pack A block [mc x kc] (times alpha) into 12-row panels
+//       pack A block [mc x kc] (times alpha) into 12-row [6-row] panels
 //       for jc over columns in steps of Nc
-//         pack B block [kc x nc] into 32-column panels      (640 KB: stays in L2)
-//         for ir over the A panels                          (one A panel, 15 KB, stays in L1)
-//           for jr over the B panels                        micro-kernel: C[12 x 32] (+)= A panel * B panel
+//         pack B block [kc x nc] into 32 [16]-column panels   (640 KB [320 KB]: stays in L2)
+//         for ir over the A panels                             (one A panel, 15 KB [7.5 KB], stays in L1)
+//           for jr over the B panels                           micro-kernel: C[12 x 32] [6 x 16] (+)= A panel * B panel
 // Keeping the broadcast operand's panel in L1 and streaming the vector operand from L2 measured ~5% faster here
 // than the classic order with the B panel in L1 (a 32-column B panel of Kc steps nearly fills the L1 by itself).
+// It is also OpenBLAS's order on Haswell/Zen (its packed A is our B), with the same 16 x 6 register tile there.
 // beta is applied by the micro-kernel in the first depth step (beta = 0 writes without reading C); later depth
 // steps add. Each element of C is one FMA chain in k order whatever the thread split or edge handling, so results
 // are bit-identical for any thread count. When a thread has at most Mr rows and B is not transposed, B is streamed
