@@ -11,8 +11,11 @@ namespace CrossModal.Benchmarks.Suites;
 /// transposed (B stored [n x k], as in Linear and the GRU). OpenBLAS runs the core <see cref="Machine"/> chose from
 /// the CPU features .NET reports (SkylakeX with AVX-512, Zen or Haswell with AVX2; --openblas-core NAME overrides).
 /// Options: --shapes MxNxK,... to measure other shapes; --rounds N (default 3, 1 with --quick) alternations of ours
-/// and OpenBLAS, each the best of 5 runs (more rounds on a busy machine). Extra fields: layout, kernel (ours),
-/// peak_fraction and reference_peak_fraction (of <see cref="Machine.PeakGflopsPerCore"/> times the threads).
+/// and OpenBLAS, each the best of 5 runs (more rounds on a busy machine); --cpu-time times the 1-thread cases by the
+/// thread's CPU time instead of the wall clock (both sides run on the calling thread then), so that time spent
+/// waiting for other processes on a shared machine does not count. Extra fields: layout, timing (wall or
+/// thread-cpu), kernel (ours), peak_fraction and reference_peak_fraction (of
+/// <see cref="Machine.PeakGflopsPerCore"/> times the threads).
 /// </summary>
 internal static class GemmSuite
 {
@@ -56,6 +59,8 @@ internal static class GemmSuite
         int ldb = transB ? k : n;
         double flops = 2.0 * m * n * k;
         double ours = 0, reference = 0;
+        bool cpuTime = threads == 1 && ctx.Arguments.Contains("--cpu-time") && ThreadClock.Available;
+        Func<double>? clock = cpuTime ? ThreadClock.Seconds : null;
         fixed (float* pa = a, pb = b, pc = c)
         {
             float* xa = pa, xb = pb, xc = pc;
@@ -63,16 +68,17 @@ internal static class GemmSuite
             for (int round = 0; round < rounds; round++)
             {
                 Parallelism.Threads = threads;
-                ours = Math.Max(ours, flops / ctx.BestSeconds(() => Gemm.Multiply(false, transB, m, n, k, 1f, xa, k, xb, ldb, 0f, xc, n)) / 1e9);
+                ours = Math.Max(ours, flops / ctx.BestSeconds(() => Gemm.Multiply(false, transB, m, n, k, 1f, xa, k, xb, ldb, 0f, xc, n), clock: clock) / 1e9);
                 Thread.Sleep(300); // let our pool threads stop spinning
                 OpenBlas.SetThreads(threads);
-                reference = Math.Max(reference, flops / ctx.BestSeconds(() => OpenBlas.Sgemm(false, transB, m, n, k, 1f, xa, k, xb, ldb, 0f, xc, n)) / 1e9);
+                reference = Math.Max(reference, flops / ctx.BestSeconds(() => OpenBlas.Sgemm(false, transB, m, n, k, 1f, xa, k, xb, ldb, 0f, xc, n), clock: clock) / 1e9);
                 Thread.Sleep(300); // OpenBLAS workers spin for a while after each call
             }
         }
         var extra = new Dictionary<string, object>
         {
             ["layout"] = transB ? "nt" : "nn",
+            ["timing"] = cpuTime ? "thread-cpu" : "wall",
             ["kernel"] = Gemm.KernelName,
             ["openblas_core"] = core,
             ["peak_fraction"] = Math.Round(ours / (peak * threads), 3),
