@@ -59,17 +59,6 @@ public static class Prerequisites
         return $"install the references with `{SetupCommand}` (Debian package{(packages.Count > 1 ? "s" : "")} {string.Join(" ", packages)})";
     }
 
-    /// <summary>True when Python reports the reference's modules (as <see cref="Python"/>), without throwing.</summary>
-    public static bool HasPython(params string[] modules)
-    {
-        try
-        {
-            Python(modules);
-            return true;
-        }
-        catch (MissingPrerequisiteException) { return false; }
-    }
-
     /// <summary>Throws unless <paramref name="path"/> (a data file or folder under the data root) exists.</summary>
     public static string Data(string path)
     {
