@@ -41,16 +41,9 @@ internal static class VsrnSuite
     private static string[] ReferenceSize(int embed, int imgDim) =>
         ["--embed", embed.ToString(CultureInfo.InvariantCulture), "--img-dim", imgDim.ToString(CultureInfo.InvariantCulture)];
 
-    private static bool ReferenceMissing(string suite)
-    {
-        if (PythonReference.Available()) return false;
-        Console.Error.WriteLine($"{suite}: skipped, {PythonReference.Python} cannot import torch (the PyTorch reference is needed for the ratio).");
-        return true;
-    }
-
     public static IEnumerable<BenchResult> Train(BenchContext ctx)
     {
-        if (ReferenceMissing("vsrn-train")) yield break;
+        Prerequisites.Python("torch");
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         var (embed, imgDim) = Size(ctx);
@@ -92,7 +85,7 @@ internal static class VsrnSuite
 
     public static IEnumerable<BenchResult> Encode(BenchContext ctx)
     {
-        if (ReferenceMissing("vsrn-encode")) yield break;
+        Prerequisites.Python("torch");
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         var (embed, imgDim) = Size(ctx);
