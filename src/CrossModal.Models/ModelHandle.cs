@@ -54,7 +54,7 @@ public sealed class ModelHandle
         }
         if (model is not MatchingModel matching)
             throw new InvalidDataException($"{path}: a {model.Family.Name} model is a category-level model; it has no captions to encode (evaluate it with its labelled data).");
-        Vocabulary vocab = vocabPath is not null ? Vocabulary.Load(vocabPath)
+        Vocabulary vocab = vocabPath is not null ? VocabularyFile.Load(vocabPath)
             : vocabJson is not null ? Vocabulary.FromJson(vocabJson, path)
             : throw new InvalidDataException($"{path}: the checkpoint carries no vocabulary; pass --vocab (the vocabulary JSON the model was trained with).");
         var config = (MatchingConfig)model.Config;

@@ -18,7 +18,7 @@ internal static class CaptionCommand
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "model checkpoint with a captioning branch (trained by crossmodal train)", Required = true };
         var data = new Option<string>("--data") { Description = "precomp data folder", Required = true };
-        var vocab = new Option<string?>("--vocab") { Description = "vocabulary JSON for checkpoints that carry none" };
+        var vocab = new Option<string?>("--vocab") { Description = "vocabulary for checkpoints that carry none: SCAN JSON or the pickled vocab.py object (.pkl)" };
         var split = new Option<string>("--split") { Description = "split to caption", DefaultValueFactory = _ => "test" };
         var limit = new Option<int>("--limit") { Description = "caption only the first N images (0 = all)", DefaultValueFactory = _ => 0 };
         var show = new Option<int>("--show") { Description = "print this many examples", DefaultValueFactory = _ => 5 };
