@@ -1,4 +1,5 @@
 using CrossModal.Models;
+using CrossModal.Models.Naaf;
 using CrossModal.Models.Objectives;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
@@ -22,12 +23,14 @@ public class ResumeTests
     {
         "vsepp" => new VseConfig { EmbedSize = 12, WordDim = 6 },
         "scan" => new ScanConfig { EmbedSize = 12, WordDim = 6 },
+        "naaf" => new NaafConfig { EmbedSize = 12, WordDim = 6 },
         _ => new DropoutConfig { EmbedSize = 12, WordDim = 6, Dropout = 0.5f },
     };
 
     [Theory]
     [InlineData("vsepp", 0)]
     [InlineData("scan", 3)]
+    [InlineData("naaf", 3)]
     [InlineData(DropoutFamily.FamilyName, 0)]
     public void Should_EndBitIdentical_WhenInterruptedMidEpochAndResumed(string family, int regions)
     {

@@ -85,6 +85,34 @@ public class NaafParityTests
         Assert.True(updates > 0, "the sequence never updated the threshold");
     }
 
+    [Fact]
+    public void Should_UpdateItsThresholdBuffers_InTrainingModeOnly()
+    {
+        // The model's Scores is the original's forward: in training mode it runs the learning on the model's buffers
+        // (batch 1 of the alpha-2 sequence updates six times); in evaluation mode it scores with thres_safe and
+        // leaves them alone.
+        var f = Safetensors.Read(TestData.Fixture("naaf", "dmm_alpha2.safetensors"));
+        var model = new NaafModel(new NaafConfig { VocabSize = 10, ImgDim = 16, EmbedSize = 16, WordDim = 4, Alpha = Meta(f, "alpha") }, new Rng(0));
+        model.Threshold.Set(f.Get("batch0.state").ToArray().Select(v => (double)v).ToArray());
+        var images = f.Get("batch1.images");
+        var captions = f.Get("batch1.captions");
+        var lengths = Ints(f.Get("batch1.lengths"));
+
+        model.Eval();
+        var before = model.Threshold.ToArray();
+        model.Scores(images, captions, lengths);
+        Assert.Equal(before, model.Threshold.ToArray());
+
+        model.Train();
+        var scores = model.Scores(images, captions, lengths);
+        AssertClose(f.Get("batch1.scores").ToArray(), scores.ToArray(), "training-mode scores");
+        Assert.Equal(6, model.LastMining!.Updates);
+        var want = f.Get("batch1.state").ToArray();
+        var got = model.Threshold.ToArray();
+        for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - got[i]) <= 1e-4 * Math.Abs(want[i]), $"{ThresholdState.Keys[i]}: {got[i]} vs {want[i]}");
+        Assert.Equal(model.Threshold.ThresSafe, model.StateDict().Single(e => e.Name == "thres_safe").Tensor.Data[0]);
+    }
+
     [Theory]
     [InlineData("test_thres_0")]
     [InlineData("test_thres_pos")]
