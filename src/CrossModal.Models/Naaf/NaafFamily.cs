@@ -37,6 +37,10 @@ public sealed class NaafFamily : ModelFamily<NaafConfig, NaafModel>
     /// <inheritdoc/>
     public override NaafModel Create(NaafConfig config, Rng rng) => new(config, rng);
 
+    /// <summary>The hinge loss on the training forward (which learns the threshold), reporting the threshold's trajectory.</summary>
+    public override Objectives.TrainingObjective CreateObjective(RetrievalModel model, Objectives.TrainingRecipe recipe) =>
+        new NaafObjective((NaafModel)model, recipe);
+
     /// <summary>NAAF's train.py has <c>--thres_safe</c> and <c>--precomp_enc_text_type</c>.</summary>
     public override bool Recognizes(OriginalCheckpoint checkpoint) =>
         checkpoint.Options.ContainsKey("thres_safe") && checkpoint.Options.ContainsKey("precomp_enc_text_type");
