@@ -76,10 +76,9 @@ public static class NaafAttention
             Parallelism.For(bi, 1, (start, end) =>
             {
                 using var block = new NaafBlock(r, w, bc);
-                var argMax = new int[w];
                 for (int k = start; k < end; k++)
                 {
-                    block.Shared(s.AsSpan(k * r * w, r * w), r, segStart, lambda, relA.AsSpan(k * w, w), rawA.AsSpan(k * w, w), argMax);
+                    block.Shared(s.AsSpan(k * r * w, r * w), r, segStart, lambda, relA.AsSpan(k * w, w), rawA.AsSpan(k * w, w), Span<int>.Empty);
                     var ctx = images.Data.Slice(k * r * d, r * d);
                     Gemm.Multiply(false, true, r, r, d, 1f, ctx, d, ctx, d, 0f, gramA.AsSpan(k * r * r, r * r), r);
                 }
@@ -242,7 +241,6 @@ public static class NaafAttention
             using var block = new NaafBlock(r, w, bc);
             var rel = new float[w];
             var rawMax = new float[w];
-            var argMax = new int[w];
             var f = new float[w];
             var gram = new float[r * r];
             var theta = new float[w];
@@ -253,7 +251,7 @@ public static class NaafAttention
                 var sk = sA.AsSpan(k * r * w, r * w);
                 var ctx = regA.AsSpan(k * r * d, r * d);
                 Gemm.Multiply(false, true, r, r, d, 1f, ctx, d, ctx, d, 0f, gram, r);
-                block.Shared(sk, r, segStart, lambda, rel, rawMax, argMax);
+                block.Shared(sk, r, segStart, lambda, rel, rawMax, Span<int>.Empty);
                 block.Positive(sk, r, 0, w, theta, gram, lambda, f);
                 TensorPrimitives.Subtract(rawMax, thresSafe, m);
                 for (int c = 0; c < bc; c++)

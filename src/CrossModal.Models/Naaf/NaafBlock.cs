@@ -55,7 +55,7 @@ internal sealed class NaafBlock : IDisposable
 
     /// <summary>
     /// The θ-free terms of every column: rel (positive branch 2) and the raw maxima m⁰ with their first argmax.
-    /// Keeps α and the normalisation intermediates for <see cref="Backward"/>.
+    /// Keeps α and the normalisation intermediates for <see cref="Backward"/>; an empty <paramref name="argMax"/> skips the argmax (only the backward needs it).
     /// </summary>
     public void Shared(ReadOnlySpan<float> s, int rows, ReadOnlySpan<int> segStart, float lambda, Span<float> rel, Span<float> rawMax, Span<int> argMax)
     {
@@ -68,6 +68,12 @@ internal sealed class NaafBlock : IDisposable
         rel.Clear();
         for (int r = 0; r < rows; r++) TensorPrimitives.FusedMultiplyAdd(Row(_alpha, r), s.Slice(r * cols, cols), rel, rel);
         s[..cols].CopyTo(rawMax);
+        if (argMax.IsEmpty)
+        {
+            // Scoring needs the maxima only: one vector pass per row.
+            for (int r = 1; r < rows; r++) TensorPrimitives.Max(rawMax[..cols], s.Slice(r * cols, cols), rawMax[..cols]);
+            return;
+        }
         argMax[..cols].Clear();
         for (int r = 1; r < rows; r++)
         {
