@@ -43,6 +43,23 @@ public class ResumeTests
     }
 
     [Fact]
+    public void Should_WriteNaafsThresholdTrajectory_IntoMetrics()
+    {
+        // NAAF's objective reports the threshold state after each step as terms: metrics.jsonl has their epoch means.
+        using var data = new TinyPrecomp(regions: 3);
+        var vocab = Vocabulary.Load(data.VocabPath);
+        var options = Options(data, "naaf") with { Recipe = new TrainingRecipe { BatchSize = 16, NumEpochs = 2, MaxViolation = true } };
+        Train(options, Config("naaf"), vocab);
+        var lines = File.ReadAllLines(Path.Combine(options.OutputPath, Trainer.MetricsName));
+        Assert.Equal(2, lines.Length);
+        foreach (var line in lines)
+        {
+            var terms = System.Text.Json.Nodes.JsonNode.Parse(line)!["terms"]!.AsObject();
+            foreach (var key in new[] { "hinge", "thres", "thres_safe", "thres_updates" }) Assert.True(terms.ContainsKey(key), $"{key} missing in {line}");
+        }
+    }
+
+    [Fact]
     public void Should_DrawOtherDropoutMasks_WhenTheModelsRandomStateIsNotRestored()
     {
         // The negative control of the dropout case above: resuming with another state of the model's generator
