@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using CrossModal.Models.Files;
+using CrossModal.Models.Naaf;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
 using CrossModal.Models.Vsrn;
@@ -17,6 +18,7 @@ public static class ModelFamilies
 
     private static ModelFamily[] Registered =
     [
+        new NaafFamily(),
         new ScanFamily(),
         new VsrnFamily(), // before VSE++: VSRN's train.py has VSE++'s options (measure, ...) too
         new VseFamily(),
