@@ -1,5 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using CrossModal.Models.Acmr;
 using CrossModal.Models.Files;
+using CrossModal.Models.Masln;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
 
@@ -18,6 +20,8 @@ public static class ModelFamilies
     [
         new ScanFamily(),
         new VseFamily(),
+        new MaslnFamily(),
+        new AcmrFamily(),
     ];
 
     /// <summary>The family `crossmodal train` uses when neither --model nor --preset names one (the originals' default).</summary>
