@@ -19,7 +19,7 @@ public record AcmrConfig : CategoryConfig
 
     /// <summary>Weight of L_dis, the shared classifier's cross-entropy on both modalities' codes.</summary>
     [Flag("weight of the label classifier's cross-entropy L_dis")]
-    public float LambdaDis { get; init; } = 0.1f;
+    public float LambdaDis { get; init; } = 1f;
 
     /// <summary>Weight of L_adv, the encoders' loss of fooling the modality discriminator.</summary>
     [Flag("weight of the encoders' adversarial loss L_adv (fooling the modality discriminator)")]

@@ -28,10 +28,10 @@ namespace CrossModal.Models.Acmr;
 public class AdversarialObjective : TrainingObjective
 {
     /// <summary>
-    /// The recipe defaults of both adversarial families: batch 64 (ACMR's), Adam 1e-3, 40 epochs without decay, no
+    /// The recipe defaults of both adversarial families: batch 64 (ACMR's), Adam 1e-3, 20 epochs without decay, no
     /// clipping (the losses are bounded: tanh codes, cross-entropies); see Models/Masln/README.md for the measurements.
     /// </summary>
-    public static TrainingRecipe DefaultRecipe { get; } = new() { BatchSize = 64, LearningRate = 1e-3f, NumEpochs = 40, LrUpdate = 1000, GradClip = 0f };
+    public static TrainingRecipe DefaultRecipe { get; } = new() { BatchSize = 64, LearningRate = 1e-3f, NumEpochs = 20, LrUpdate = 1000, GradClip = 0f };
 
     private readonly Adam _generator;
     private readonly Adam? _discriminator;
