@@ -40,9 +40,9 @@ row() { # name, then train options
 
 run_all() {
   for text in lda10 tfidf; do
-    tf=(); [ $text = tfidf ] && tf=(--text-features tfidf)
+    tf=""; [ $text = tfidf ] && tf=" --text-features tfidf"
     for model in masln acmr; do
-      for protocol in standard extendable; do echo "$model-$text-$protocol --model $model ${tf[*]}"; done
+      for protocol in standard extendable; do echo "$model-$text-$protocol --model $model$tf"; done
     done
   done
   for ablation in no-reconstruction no-class-embeddings no-discriminator; do
@@ -51,6 +51,7 @@ run_all() {
 }
 
 export -f row; export CM DATA OUT
+# one row per line (-L 1 would join a line ending in a blank with the next one, hence no trailing blanks above)
 run_all | xargs -P "$JOBS" -L 1 bash -c 'row "$@"' _
 
 # the table
