@@ -54,24 +54,39 @@ export -f row; export CM DATA OUT
 # one row per line (-L 1 would join a line ending in a blank with the next one, hence no trailing blanks above)
 run_all | xargs -P "$JOBS" -L 1 bash -c 'row "$@"' _
 
-# the table
+# the table, next to the baselines' rows (src/CrossModal.Models/CategoryBaselines/README.md, same splits)
 python3 - "$OUT" <<'PY'
 import json, os, sys, glob
 out = sys.argv[1]
-rows = []
-for path in sorted(glob.glob(os.path.join(out, "*", "eval.json"))):
+# baselines: src/CrossModal.Models/CategoryBaselines/README.md (tools/category/baselines.sh, same splits)
+base = {
+ ("standard","lda10","CCA"):("0.244","0.195","0.220"), ("standard","lda10","SM"):("0.278","0.213","0.245"),
+ ("unseen","lda10","CCA"):("0.352 ± 0.020","0.289 ± 0.024","0.321 ± 0.021"), ("unseen","lda10","SM"):("0.291 ± 0.014","0.250 ± 0.015","0.270 ± 0.012"),
+ ("generalised","lda10","CCA"):("0.212 ± 0.013","0.166 ± 0.012","0.189 ± 0.013"), ("generalised","lda10","SM"):("0.200 ± 0.018","0.157 ± 0.014","0.179 ± 0.016"),
+ ("standard","tfidf","CCA"):("0.173","0.160","0.167"), ("standard","tfidf","SM"):("0.316","0.224","0.270"),
+ ("unseen","tfidf","CCA"):("0.276 ± 0.019","0.267 ± 0.017","0.272 ± 0.018"), ("unseen","tfidf","SM"):("0.279 ± 0.021","0.255 ± 0.014","0.267 ± 0.017"),
+ ("generalised","tfidf","CCA"):("0.154 ± 0.005","0.146 ± 0.004","0.150 ± 0.005"), ("generalised","tfidf","SM"):("0.202 ± 0.017","0.163 ± 0.014","0.182 ± 0.015"),
+}
+found = {}
+for path in glob.glob(os.path.join(out, "*", "eval.json")):
     name = os.path.basename(os.path.dirname(path))
     method, text, protocol = name.rsplit("-", 2)
     s = json.load(open(path))["summary"]
-    parts = ["standard"] if protocol == "standard" else ["unseen", "generalised"]
-    for part in parts:
-        r = s[part]
-        label = {"standard": "standard (3 seeds)", "unseen": "extendable unseen (5 splits)", "generalised": "generalised (5 splits)"}[part]
-        rows.append((part, text, method, label, r))
-order = {"standard": 0, "unseen": 1, "generalised": 2}
-print("| protocol | method | text features | mAP I->T | mAP T->I | mean |")
+    for part in (["standard"] if protocol == "standard" else ["unseen", "generalised"]):
+        r = s[part]; f = lambda m, d: f"{m:.3f} ± {d:.3f}"
+        found[(part, text, method)] = (f(r['map_i2t'], r['std_i2t']), f(r['map_t2i'], r['std_t2i']), f(r['map_mean'], r['std_mean']))
+labels = {"standard": "standard", "unseen": "extendable, unseen classes", "generalised": "generalised (all test classes)"}
+names = {"acmr": "ACMR-style", "masln": "**MASLN**", "masln_no-reconstruction": "MASLN without reconstruction (= ACMR-style)",
+         "masln_no-class-embeddings": "MASLN without class embeddings", "masln_no-discriminator": "MASLN without discriminator"}
+print("| protocol | text | method | mAP I->T | mAP T->I | mean |")
 print("|---|---|---|---|---|---|")
-for part, text, method, label, r in sorted(rows, key=lambda x: (order[x[0]], x[1], x[2])):
-    f = lambda m, s: f"{m:.3f} ± {s:.3f}"
-    print(f"| {label} | {method.replace('_', ' ')} | {text if text == 'lda10' else 'tfidf5000'} | {f(r['map_i2t'], r['std_i2t'])} | {f(r['map_t2i'], r['std_t2i'])} | {f(r['map_mean'], r['std_mean'])} |")
+for part in ["standard", "unseen", "generalised"]:
+    for text in ["lda10", "tfidf"]:
+        for m in ["CCA", "SM", "acmr", "masln", "masln_no-reconstruction", "masln_no-class-embeddings", "masln_no-discriminator"]:
+            key = (part, text, m)
+            if key in base: v = base[key]
+            elif key in found: v = found[key]
+            elif text == "tfidf" and m.startswith("masln_"): continue
+            else: v = ("not run",) * 3
+            print(f"| {labels[part]} | {'LDA-10' if text == 'lda10' else 'TF-IDF 5000'} | {names.get(m, m)} | {v[0]} | {v[1]} | {v[2]} |")
 PY
