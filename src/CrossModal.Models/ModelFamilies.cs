@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using CrossModal.Models.Acmr;
 using CrossModal.Models.Files;
 using CrossModal.Models.Masln;
+using CrossModal.Models.Naaf;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
 
@@ -18,6 +19,7 @@ public static class ModelFamilies
 
     private static ModelFamily[] Registered =
     [
+        new NaafFamily(),
         new ScanFamily(),
         new VseFamily(),
         new MaslnFamily(),
