@@ -15,7 +15,7 @@ public static class CliApp
     /// <summary>The root command with every verb.</summary>
     public static RootCommand Build()
     {
-        var root = new RootCommand("CrossModal: image-text matching (VSE++, SCAN, ...): train, evaluate, search.");
+        var root = new RootCommand("CrossModal: image-text retrieval (VSE++, SCAN, ... and category-level MASLN): train, evaluate, search.");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
@@ -26,6 +26,8 @@ public static class CliApp
         root.Subcommands.Add(CaptionCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(FeaturesCommand.Create());
+        root.Subcommands.Add(ClassvecCommand.Create());
+        root.Subcommands.Add(BaselinesCommand.Create());
         return root;
     }
 

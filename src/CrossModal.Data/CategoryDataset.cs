@@ -92,6 +92,21 @@ public sealed class CategoryDataset
     }
 
     /// <summary>
+    /// The pairs at <paramref name="rows"/> (indices into this split, in the given order) with their labels: e.g. the
+    /// part of a training split held out for validation.
+    /// </summary>
+    public CategoryDataset SelectRows(IReadOnlyList<int> rows)
+    {
+        foreach (int r in rows)
+            if ((uint)r >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(rows), r, $"{Directory}: split '{Split}' has {Count} pairs.");
+        if (rows.Count == 0) throw new ArgumentException($"{Directory}: no pairs selected from split '{Split}'.", nameof(rows));
+        var r2 = rows.ToArray();
+        return new CategoryDataset(Directory, Split, ImageFeaturesPath, Gather(ImageFeatures, r2), TextFeaturesPath, Gather(TextFeatures, r2),
+            r2.Select(i => Labels[i]).ToArray(), ClassCount, Categories?.ToArray(), Texts is null ? null : r2.Select(i => Texts[i]).ToArray(),
+            TextIds is null ? null : r2.Select(i => TextIds[i]).ToArray(), ImageIds is null ? null : r2.Select(i => ImageIds[i]).ToArray());
+    }
+
+    /// <summary>
     /// The same pairs with other text features (e.g. TF-IDF vectors computed from <see cref="Texts"/>):
     /// <paramref name="features"/> is [Count x D]; <paramref name="description"/> replaces the text feature path in
     /// messages.
@@ -129,20 +144,27 @@ public sealed class CategoryDataset
     /// name (the part after <c>{split}_img_</c>/<c>{split}_txt_</c>, e.g. "sift_bovw128"). Row counts must agree
     /// across files, labels must be integers in range, features finite; each failure is one error naming the file.
     /// </summary>
-    public static CategoryDataset Open(string dataDirectory, string split, string? imageFeatures = null, string? textFeatures = null)
+    /// <param name="dataDirectory">The labelled-pairs folder.</param>
+    /// <param name="split">The split name ("train", "test").</param>
+    /// <param name="imageFeatures">Image feature file name, or null when the folder has one.</param>
+    /// <param name="textFeatures">Text feature file name, or null when the folder has one.</param>
+    /// <param name="rawTextsOnly">True when the caller computes the text features from the raw texts (TF-IDF): no text
+    /// feature file is read (<see cref="TextFeatures"/> is a placeholder column of zeros until
+    /// <see cref="WithTextFeatures"/> replaces it) and {split}_texts.txt is required.</param>
+    public static CategoryDataset Open(string dataDirectory, string split, string? imageFeatures = null, string? textFeatures = null, bool rawTextsOnly = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
         ArgumentException.ThrowIfNullOrEmpty(split);
         if (!System.IO.Directory.Exists(dataDirectory)) throw new DirectoryNotFoundException($"{dataDirectory}: data folder not found.");
 
         string imagePath = FindFeatures(dataDirectory, split, "img", imageFeatures);
-        string textPath = FindFeatures(dataDirectory, split, "txt", textFeatures);
+        string textPath = rawTextsOnly ? $"(text features from {split}_texts.txt)" : FindFeatures(dataDirectory, split, "txt", textFeatures);
         string labelsPath = Path.Combine(dataDirectory, $"{split}_labels.txt");
         if (!File.Exists(labelsPath)) throw new FileNotFoundException($"{dataDirectory}: split '{split}' has no {split}_labels.txt (one 0-based class per line).", labelsPath);
 
         var images = ReadMatrix(imagePath);
-        var texts = ReadMatrix(textPath);
         int n = images.Dim(0);
+        var texts = rawTextsOnly ? Tensor.Zeros(n, 1) : ReadMatrix(textPath);
         if (texts.Dim(0) != n)
             throw new InvalidDataException($"{textPath}: {texts.Dim(0)} rows but {imagePath} has {n}; row i of every file must be the same pair.");
 
@@ -170,6 +192,8 @@ public sealed class CategoryDataset
 
         string[]? raw = null;
         string textsPath = Path.Combine(dataDirectory, $"{split}_texts.txt");
+        if (rawTextsOnly && !File.Exists(textsPath))
+            throw new FileNotFoundException($"{dataDirectory}: split '{split}' has no {split}_texts.txt; text features computed from the raw texts (TF-IDF) need one text per pair.", textsPath);
         if (File.Exists(textsPath))
         {
             raw = TextLines.Read(textsPath);

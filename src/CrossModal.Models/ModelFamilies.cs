@@ -1,5 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using CrossModal.Models.Acmr;
 using CrossModal.Models.Files;
+using CrossModal.Models.Masln;
 using CrossModal.Models.Naaf;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
@@ -22,6 +24,8 @@ public static class ModelFamilies
         new ScanFamily(),
         new VsrnFamily(), // before VSE++: VSRN's train.py has VSE++'s options (measure, ...) too
         new VseFamily(),
+        new MaslnFamily(),
+        new AcmrFamily(),
     ];
 
     /// <summary>The family `crossmodal train` uses when neither --model nor --preset names one (the originals' default).</summary>

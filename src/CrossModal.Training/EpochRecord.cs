@@ -53,5 +53,5 @@ public sealed record EpochRecord(int Epoch, long? Iteration, double Loss, IReadO
     /// <summary>The human log line.</summary>
     public override string ToString() =>
         $"epoch {Epoch,3}{(Iteration is { } it ? $" (iteration {it})" : "")}  loss {Loss,9:F3}  lr {LearningRate:G3}  {Validation.Metrics.Summary}" +
-        $"{(Validation.Measure == ValidationMeasure.Rsum ? "" : $"  {ConfigJson.EnumName(Validation.Measure)} {Validation.Score:F1}")}{(Best ? "*" : " ")}  {Seconds:F1}s";
+        $"{(Validation.Measure == ValidationMeasure.Rsum ? "" : $"  {ConfigJson.EnumName(Validation.Measure)} {Validation.Score.ToString(Validation.Measure == ValidationMeasure.MeanAveragePrecision ? "F4" : "F1", System.Globalization.CultureInfo.InvariantCulture)}")}{(Best ? "*" : " ")}  {Seconds:F1}s";
 }

@@ -15,6 +15,12 @@ internal interface ITrainingData : IDisposable
     /// <summary>The sizes the model must fit (feature width, vocabulary, ...).</summary>
     DataShape Shape { get; }
 
+    /// <summary>
+    /// Data-dependent initialisation of a freshly created model, before its first step (category models: the input
+    /// standardisation from the training pairs). Not called on resume: the checkpoint holds the result.
+    /// </summary>
+    void Prepare(RetrievalModel model);
+
     /// <summary>Batches in one epoch of <paramref name="batchSize"/>.</summary>
     int BatchesPerEpoch(int batchSize);
 

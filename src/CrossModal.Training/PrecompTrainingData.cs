@@ -48,6 +48,10 @@ internal sealed class PrecompTrainingData : ITrainingData
 
     public DataShape Shape => new(_train.FeatureDim, _train.Regions, VocabSize: _vocab.Count);
 
+    public void Prepare(RetrievalModel model)
+    {
+    }
+
     public int BatchesPerEpoch(int batchSize) => new BatchLoader(_train, batchSize, shuffle: false, null).BatchesPerEpoch;
 
     public IEnumerable<IBatch> Epoch(int batchSize, Rng shuffle, int startBatch) =>

@@ -31,6 +31,9 @@ public sealed record TrainOptions
     /// <summary>Validation captions kept (the originals truncate dev to 5,000 = 1,000 images).</summary>
     public int ValMaxCaptions { get; init; } = 5000;
 
+    /// <summary>How a category-level run reads its labelled pairs (features, classes, validation part); null for instance-level runs.</summary>
+    public CategoryDataOptions? Category { get; init; }
+
     /// <summary>Batches per epoch to run (0 = all); for smoke runs and demos.</summary>
     public int MaxBatchesPerEpoch { get; init; }
 
@@ -63,6 +66,7 @@ public sealed record TrainOptions
     public void Validate()
     {
         Recipe.Validate();
+        Category?.Validate();
         if (MaxBatchesPerEpoch < 0) throw new ArgumentException($"--max-batches must not be negative, got {MaxBatchesPerEpoch}.");
         if (!(CheckpointMinutes >= 0) || double.IsInfinity(CheckpointMinutes))
             throw new ArgumentException($"--checkpoint-minutes must be a non-negative number (0 = off), got {CheckpointMinutes}.");

@@ -83,12 +83,13 @@ public sealed class Trainer : IDisposable
     {
         options.Validate();
         var family = config.Family;
-        var data = OpenData(family, options, vocab);
+        var data = OpenData(config, options, vocab);
         try
         {
             config = config.ForData(data.Shape);
             var rng = new Rng(options.Seed);
             var model = family.Create(config, rng);
+            data.Prepare(model);
             var shuffle = rng.Fork();
             model.Noise.State = rng.Fork().State;
             var state = new TrainState { EpochShuffleState = shuffle.State, ModelRngState = model.Noise.State };
@@ -121,7 +122,7 @@ public sealed class Trainer : IDisposable
         options.Validate();
         var vocab = ckpt.File.VocabJson is { } json ? Vocabulary.FromJson(json, checkpointPath) : null;
         var model = ModelFile.CreateModel(ckpt.File);
-        var data = OpenData(model.Family, options, vocab);
+        var data = OpenData(model.Config, options, vocab);
         try
         {
             var state = ckpt.State;
@@ -141,11 +142,12 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    private static ITrainingData OpenData(ModelFamily family, TrainOptions options, Vocabulary? vocab) => family.Task switch
+    private static ITrainingData OpenData(ModelConfig config, TrainOptions options, Vocabulary? vocab) => config.Family.Task switch
     {
-        RetrievalTask.Instance => PrecompTrainingData.Open(family, options,
-            vocab ?? throw new ArgumentException($"model '{family.Name}' reads captions: it needs a vocabulary (--vocab).")),
-        _ => throw new NotSupportedException($"Training {family.Task}-level models is not available yet (model '{family.Name}')."),
+        RetrievalTask.Instance => PrecompTrainingData.Open(config.Family, options,
+            vocab ?? throw new ArgumentException($"model '{config.Family.Name}' reads captions: it needs a vocabulary (--vocab).")),
+        RetrievalTask.Category => CategoryTrainingData.Open((CategoryConfig)config, options),
+        _ => throw new NotSupportedException($"Training {config.Family.Task}-level models is not available yet (model '{config.Family.Name}')."),
     };
 
     /// <summary>Trains until the last epoch or until <paramref name="cancellationToken"/> fires (then saves and returns).</summary>
@@ -334,6 +336,7 @@ public sealed class Trainer : IDisposable
     private IMetrics ReadMetrics(JsonNode node) => _model.Family.Task switch
     {
         RetrievalTask.Instance => RetrievalMetrics.FromJson(node),
+        RetrievalTask.Category => Evaluation.Category.CategoryMetrics.FromJson(node),
         _ => throw new NotSupportedException($"No metrics reader for {_model.Family.Task}-level models."),
     };
 

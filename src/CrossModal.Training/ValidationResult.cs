@@ -1,4 +1,5 @@
 using CrossModal.Evaluation;
+using CrossModal.Evaluation.Category;
 using CrossModal.Models.Objectives;
 
 namespace CrossModal.Training;
@@ -12,5 +13,12 @@ public sealed record ValidationResult(ValidationMeasure Measure, double Score, I
         ValidationMeasure.Rsum => metrics.Rsum,
         ValidationMeasure.R1R5 => metrics.R1R5,
         _ => throw new ArgumentException($"Retrieval metrics have no {measure}."),
+    }, metrics);
+
+    /// <summary>The measure's value of category metrics (the mean of both directions' mAP, in [0, 1]).</summary>
+    public static ValidationResult Of(ValidationMeasure measure, CategoryMetrics metrics) => new(measure, measure switch
+    {
+        ValidationMeasure.MeanAveragePrecision => metrics.MeanMap,
+        _ => throw new ArgumentException($"Category metrics have no {measure}."),
     }, metrics);
 }

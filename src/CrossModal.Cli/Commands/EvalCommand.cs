@@ -8,24 +8,34 @@ using CrossModal.Text;
 
 namespace CrossModal.Cli.Commands;
 
-/// <summary>`crossmodal eval`: R@K, medr, meanr and rsum of one model or an ensemble on a split.</summary>
+/// <summary>
+/// `crossmodal eval`: R@K, medr, meanr and rsum of one instance-level model or an ensemble on a split; for
+/// category-level models (MASLN, ACMR-style) mAP, P@K and precision-recall curves of each model under the protocol
+/// it was trained for, and the mean and spread over several models (seeds or splits).
+/// </summary>
 internal static class EvalCommand
 {
     public static Command Create()
     {
-        var checkpoints = new Option<string[]>("--checkpoint") { Description = "model checkpoint; repeat to evaluate an ensemble (similarity matrices averaged)", Required = true, AllowMultipleArgumentsPerToken = false };
-        var data = new Option<string>("--data") { Description = "precomp data folder", Required = true };
+        var checkpoints = new Option<string[]>("--checkpoint") { Description = "model checkpoint; repeat to evaluate an ensemble (similarity matrices averaged). Category models: each is evaluated on its own and the mean and spread reported; a run folder stands for its model_best.safetensors, or those of its split-k sub-folders", Required = true, AllowMultipleArgumentsPerToken = false };
+        var data = new Option<string?>("--data") { Description = "data folder: precomp (instance models; required) or labelled pairs (category models; default: the folder they were trained on)" };
         var vocab = new Option<string?>("--vocab") { Description = "vocabulary for checkpoints that carry none: SCAN JSON or the pickled vocab.py object (.pkl)" };
         var split = new Option<string>("--split") { Description = "split: test (Flickr30K 1K), testall (COCO 5K, or COCO 1K with --fold5), dev, ...", DefaultValueFactory = _ => "test" };
         var fold5 = new Option<bool>("--fold5") { Description = "COCO 1K protocol: metrics averaged over five 1K folds of the split" };
-        var json = new Option<string?>("--json") { Description = "write {i2t, t2i, rsum} JSON to this file" };
+        var json = new Option<string?>("--json") { Description = "write {i2t, t2i, rsum} JSON to this file (category models: every model's metrics and the summary)" };
+        var prSvg = new Option<string?>("--pr-svg") { Description = "[category] write the precision-recall curves (mean over the models) as SVG to this file" };
+        var ks = new Option<string>("--k") { Description = "[category] the K of the precisions P@K, comma-separated", DefaultValueFactory = _ => "1,5,10,20,50,100" };
         var simsOut = new Option<string?>("--sims-out") { Description = "write the images x captions similarity matrix (.npy; with --fold5 the 5 fold blocks stacked)" };
         var threads = new Option<int>("--threads") { Description = "worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var cmd = new Command("eval", "Evaluate image-text retrieval (R@1/5/10, medr, meanr, rsum) with the standard protocols.");
-        foreach (var o in new Option[] { checkpoints, data, vocab, split, fold5, json, simsOut, threads }) cmd.Options.Add(o);
+        var cmd = new Command("eval", "Evaluate retrieval: R@1/5/10, medr, meanr, rsum of instance-level models; mAP, P@K and PR curves of category-level models (standard or extendable protocol).");
+        foreach (var o in new Option[] { checkpoints, data, vocab, split, fold5, json, simsOut, prSvg, ks, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             Parallelism.Threads = p.GetValue(threads);
+            var paths = p.GetValue(checkpoints)!;
+            if (CategoryEval.IsCategoryModel(paths[0]))
+                return CategoryEval.Run(paths, p.GetValue(data), FamilyOptions.Given(p, split) ? p.GetValue(split)! : "test", p.GetValue(ks)!, p.GetValue(json), p.GetValue(prSvg));
+            string dataPath = p.GetValue(data) ?? throw new CliException("--data is required (the precomp folder to evaluate on).");
             var models = new List<ModelHandle>();
             foreach (var path in p.GetValue(checkpoints)!)
             {
@@ -35,7 +45,7 @@ internal static class EvalCommand
                 models.Add(model);
                 Console.Error.WriteLine($"loaded {path}: {model.Config.ToJson()}");
             }
-            using var dataset = PrecompDataset.Open(p.GetValue(data)!, p.GetValue(split)!, models[0].Vocabulary);
+            using var dataset = PrecompDataset.Open(dataPath, p.GetValue(split)!, models[0].Vocabulary);
             var bar = new ConsoleProgress();
             var progress = new SyncProgress<EvaluationProgress>(e => { bar.Clear(); if (!Console.IsErrorRedirected) Console.Error.Write(e); else Console.Error.WriteLine(e); });
             var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -35,10 +35,11 @@ internal static class TrainCommand
         };
         var checkpointSteps = new Option<int>("--checkpoint-steps") { Description = "also save a checkpoint every N iterations (0 = off)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "print one JSON object per validation (epoch) on stdout instead of log lines, then one with \"done\"" };
+        var category = new CategoryTrainOptions();
         var flags = new FamilyOptions(families);
 
-        var cmd = new Command("train", "Train a model (VSE++, SCAN, ...) on precomputed features; validates every epoch and keeps the best model.");
-        foreach (var o in new Option[] { model, preset, data, vocab, output, resume, seed, threads, maxBatches, checkpointMinutes, checkpointSteps, json }.Concat(flags.All))
+        var cmd = new Command("train", "Train a model (VSE++, SCAN, ... on precomputed features; MASLN, ACMR-style on labelled pairs); validates every epoch and keeps the best model.");
+        foreach (var o in new Option[] { model, preset, data, vocab, output, resume, seed, threads, maxBatches, checkpointMinutes, checkpointSteps, json }.Concat(category.All).Concat(flags.All))
             cmd.Options.Add(o);
 
         cmd.SetAction(p =>
@@ -57,7 +58,7 @@ internal static class TrainCommand
             }
             else
             {
-                string dataPath = p.GetValue(data) ?? throw new CliException("--data is required (a precomp folder), unless --resume is given.");
+                string dataPath = p.GetValue(data) ?? throw new CliException("--data is required (a precomp or labelled-pairs folder), unless --resume is given.");
                 string outPath = p.GetValue(output) ?? throw new CliException("--out is required (the output folder), unless --resume is given.");
                 var chosen = p.GetValue(preset) is { } name ? presets.First(x => x.Name == name) : null;
                 string familyName = p.GetValue(model) ?? chosen?.Family ?? ModelFamilies.Default.Name;
@@ -71,6 +72,9 @@ internal static class TrainCommand
                 var options = new TrainOptions { DataPath = dataPath, OutputPath = outPath, Recipe = recipe, Seed = p.GetValue(seed), MaxBatchesPerEpoch = p.GetValue(maxBatches),
                     CheckpointMinutes = p.GetValue(checkpointMinutes), CheckpointSteps = p.GetValue(checkpointSteps),
                 };
+                if (family.Task == RetrievalTask.Category)
+                    return TrainCategory(p, category, options, config, log, asJson);
+                category.RejectFor(p, family);
                 Vocabulary? vocabulary = p.GetValue(vocab) is { } vocabPath ? VocabularyFile.Load(vocabPath)
                     : family.Task == RetrievalTask.Instance ? throw new CliException("--vocab is required (a SCAN vocabulary JSON), unless --resume is given.") : null;
                 trainer = Trainer.Create(options, config, vocabulary);
@@ -80,6 +84,25 @@ internal static class TrainCommand
                 return RunTrainer(trainer, asJson);
         });
         return cmd;
+    }
+
+    /// <summary>A category-level model: one run, or one run per seen/unseen split (each in its own folder).</summary>
+    private static int TrainCategory(ParseResult p, CategoryTrainOptions category, TrainOptions options, ModelConfig config, TextWriter log, bool asJson)
+    {
+        options = options with { Category = category.DataOptions(p) };
+        var runs = CategoryRunPlan.Plan(options, category.Unseen(p), p.GetValue(category.Splits), p.GetValue(category.SplitSeed));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int k = 0; k < runs.Count; k++)
+        {
+            var (runOptions, split) = runs[k];
+            using var trainer = Trainer.Create(runOptions, config, null);
+            string which = split is null ? "all classes" : $"{split.Description}{(runs.Count > 1 ? $" (run {k + 1} of {runs.Count})" : "")}";
+            log.WriteLine($"training {config.Model} on {which} of {runOptions.DataPath} into {runOptions.OutputPath} ({trainer.Model.Config.ToJson()}; {runOptions.Recipe.ToJson()}), {Parallelism.Threads} threads");
+            int code = RunTrainer(trainer, asJson);
+            if (code != 0) return code;
+        }
+        log.WriteLine($"trained {runs.Count} model{(runs.Count > 1 ? "s" : "")} in {clock.Elapsed.TotalSeconds:F1} s; evaluate with: crossmodal eval --checkpoint {options.OutputPath}");
+        return 0;
     }
 
     internal static int RunTrainer(Trainer trainer, bool asJson = false)
@@ -115,7 +138,8 @@ internal static class TrainCommand
                 Console.Error.WriteLine($"interrupted: checkpoint saved to {result.CheckpointPath}; continue with --resume {result.CheckpointPath}");
                 return 130;
             }
-            if (!asJson) Console.WriteLine($"done: best {measure} {result.BestScore:F1} at epoch {result.BestEpoch}; best model {result.BestPath}");
+            string best = result.BestScore.ToString(trainer.Model.Family.ValidationMeasure == Models.Objectives.ValidationMeasure.MeanAveragePrecision ? "F4" : "F1", System.Globalization.CultureInfo.InvariantCulture);
+            if (!asJson) Console.WriteLine($"done: best {measure} {best} at epoch {result.BestEpoch}; best model {result.BestPath}");
             return 0;
         }
         finally

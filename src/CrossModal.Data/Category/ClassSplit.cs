@@ -18,27 +18,25 @@ public sealed record ClassSplit(IReadOnlyList<int> Seen, IReadOnlyList<int> Unse
     public static ClassSplit FromNames(IReadOnlyList<string> seenNames, int classCount, IReadOnlyList<string>? categories, string source = "the class list")
     {
         if (seenNames.Count == 0) throw new ArgumentException($"{source}: no seen classes given.");
-        var seen = new SortedSet<int>();
-        foreach (var raw in seenNames)
-        {
-            string name = raw.Trim();
-            int index = -1;
-            if (categories is not null)
-                for (int c = 0; c < categories.Count; c++)
-                    if (string.Equals(categories[c], name, StringComparison.OrdinalIgnoreCase)) index = c;
-            if (index < 0 && int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int i) && i < classCount)
-                index = i;
-            if (index < 0)
-            {
-                string known = categories is not null ? string.Join(", ", categories) : $"indices 0..{classCount - 1}";
-                throw new ArgumentException($"{source}: class '{name}' does not exist in the dataset (classes: {known}).");
-            }
-            if (!seen.Add(index)) throw new ArgumentException($"{source}: class '{name}' is named twice.");
-        }
+        var seen = Resolve(seenNames, classCount, categories, source);
         var unseen = Enumerable.Range(0, classCount).Where(c => !seen.Contains(c)).ToArray();
         if (unseen.Length == 0) throw new ArgumentException($"{source}: all {classCount} classes are seen; an extendable split needs at least one unseen class.");
         string Name(int c) => categories is not null ? categories[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new ClassSplit(seen.ToArray(), unseen, $"seen: {string.Join(", ", seen.Select(Name))}");
+    }
+
+    /// <summary>
+    /// The split whose unseen classes are <paramref name="unseenNames"/> (class names or indices); every other class
+    /// is seen. A name that is not a class of the dataset is one clear error listing the classes there are.
+    /// </summary>
+    public static ClassSplit FromUnseenNames(IReadOnlyList<string> unseenNames, int classCount, IReadOnlyList<string>? categories, string source = "the class list")
+    {
+        if (unseenNames.Count == 0) throw new ArgumentException($"{source}: no unseen classes given.");
+        var unseen = Resolve(unseenNames, classCount, categories, source);
+        var seen = Enumerable.Range(0, classCount).Where(c => !unseen.Contains(c)).ToArray();
+        if (seen.Length == 0) throw new ArgumentException($"{source}: all {classCount} classes are unseen; an extendable split needs at least one seen class.");
+        string Name(int c) => categories is not null ? categories[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new ClassSplit(seen, unseen.ToArray(), $"unseen: {string.Join(", ", unseen.Select(Name))}");
     }
 
     /// <summary>
@@ -63,6 +61,29 @@ public sealed record ClassSplit(IReadOnlyList<int> Seen, IReadOnlyList<int> Unse
             splits[s] = new ClassSplit(seenSet, unseen, $"random split {s + 1} of {count}, seed {seed}");
         }
         return splits;
+    }
+
+    /// <summary>Class indices of <paramref name="names"/> (names from categories.txt, case-insensitive, or indices); one clear error for an unknown or repeated name.</summary>
+    private static SortedSet<int> Resolve(IReadOnlyList<string> names, int classCount, IReadOnlyList<string>? categories, string source)
+    {
+        var result = new SortedSet<int>();
+        foreach (var raw in names)
+        {
+            string name = raw.Trim();
+            int index = -1;
+            if (categories is not null)
+                for (int c = 0; c < categories.Count; c++)
+                    if (string.Equals(categories[c], name, StringComparison.OrdinalIgnoreCase)) index = c;
+            if (index < 0 && int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int i) && i < classCount)
+                index = i;
+            if (index < 0)
+            {
+                string known = categories is not null ? string.Join(", ", categories) : $"indices 0..{classCount - 1}";
+                throw new ArgumentException($"{source}: class '{name}' does not exist in the dataset (classes: {known}).");
+            }
+            if (!result.Add(index)) throw new ArgumentException($"{source}: class '{name}' is named twice.");
+        }
+        return result;
     }
 
     /// <summary>Names of the seen classes (or their indices when the dataset has no categories.txt).</summary>

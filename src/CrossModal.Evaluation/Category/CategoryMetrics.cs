@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace CrossModal.Evaluation.Category;
 
@@ -7,7 +9,7 @@ namespace CrossModal.Evaluation.Category;
 /// texts) and text-to-image metrics, relevant = same class, items ranked by cosine similarity of the common-space
 /// codes. Computed once, immutable.
 /// </summary>
-public sealed record CategoryMetrics(CategoryDirectionMetrics I2T, CategoryDirectionMetrics T2I)
+public sealed record CategoryMetrics(CategoryDirectionMetrics I2T, CategoryDirectionMetrics T2I) : IMetrics
 {
     /// <summary>The K of the precisions computed by default.</summary>
     public static IReadOnlyList<int> DefaultKs { get; } = [1, 5, 10, 20, 50, 100];
@@ -48,19 +50,48 @@ public sealed record CategoryMetrics(CategoryDirectionMetrics I2T, CategoryDirec
     }
 
     /// <summary>{"i2t": {"map", "p_at_k": {"1": ...}, "pr": {"recall": [...], "precision": [...]}, "queries"}, "t2i": {...}, "map_mean"}.</summary>
-    public string ToJson(bool indented = true)
+    public string ToJson(bool indented = true) => ToJsonObject().ToJsonString(new JsonSerializerOptions { WriteIndented = indented });
+
+    /// <inheritdoc/>
+    public JsonObject ToJsonObject()
     {
-        static Dictionary<string, object> D(CategoryDirectionMetrics d) => new()
+        static JsonObject D(CategoryDirectionMetrics d)
         {
-            ["map"] = d.Map,
-            ["p_at_k"] = d.Ks.Select((k, i) => (k, i)).ToDictionary(t => t.k.ToString(System.Globalization.CultureInfo.InvariantCulture), t => d.Precisions[t.i]),
-            ["pr"] = new Dictionary<string, object> { ["recall"] = d.Curve.RecallLevels, ["precision"] = d.Curve.Precision },
-            ["queries"] = d.Queries,
-            ["queries_without_relevant"] = d.QueriesWithoutRelevant,
-        };
-        var o = new Dictionary<string, object> { ["i2t"] = D(I2T), ["t2i"] = D(T2I), ["map_mean"] = MeanMap };
-        return JsonSerializer.Serialize(o, new JsonSerializerOptions { WriteIndented = indented });
+            var pk = new JsonObject();
+            for (int i = 0; i < d.Ks.Count; i++) pk[d.Ks[i].ToString(CultureInfo.InvariantCulture)] = d.Precisions[i];
+            return new JsonObject
+            {
+                ["map"] = d.Map,
+                ["p_at_k"] = pk,
+                ["pr"] = new JsonObject
+                {
+                    ["recall"] = new JsonArray(d.Curve.RecallLevels.Select(v => (JsonNode?)v).ToArray()),
+                    ["precision"] = new JsonArray(d.Curve.Precision.Select(v => (JsonNode?)v).ToArray()),
+                },
+                ["queries"] = d.Queries,
+                ["queries_without_relevant"] = d.QueriesWithoutRelevant,
+            };
+        }
+        return new JsonObject { ["i2t"] = D(I2T), ["t2i"] = D(T2I), ["map_mean"] = MeanMap };
     }
+
+    /// <summary>Reads <see cref="ToJsonObject"/> output (a metrics.jsonl line, an --json file).</summary>
+    public static CategoryMetrics FromJson(JsonNode node)
+    {
+        static CategoryDirectionMetrics D(JsonNode d)
+        {
+            var pk = d["p_at_k"]!.AsObject().Select(kv => (K: int.Parse(kv.Key, CultureInfo.InvariantCulture), P: (double)kv.Value!)).ToArray();
+            var pr = d["pr"]!;
+            return new CategoryDirectionMetrics((double)d["map"]!, pk.Select(x => x.K).ToArray(), pk.Select(x => x.P).ToArray(),
+                new PrecisionRecallCurve(pr["recall"]!.AsArray().Select(v => (double)v!).ToArray(), pr["precision"]!.AsArray().Select(v => (double)v!).ToArray()),
+                (int)d["queries"]!, (int?)d["queries_without_relevant"] ?? 0);
+        }
+        return new CategoryMetrics(D(node["i2t"]!), D(node["t2i"]!));
+    }
+
+    /// <inheritdoc/>
+    public string Summary => string.Create(CultureInfo.InvariantCulture,
+        $"mAP i2t {I2T.Map:F4} t2i {T2I.Map:F4} mean {MeanMap:F4}  P@{I2T.Ks[0]} i2t {I2T.Precisions[0]:F3} t2i {T2I.Precisions[0]:F3}");
 
     /// <summary>One human-readable line.</summary>
     public override string ToString() =>

@@ -116,6 +116,22 @@ public sealed class CategoryMetricsTests
     }
 
     [Fact]
+    public void Should_ReadBackItsJson_AsTheTrainersMetricsLinesDo()
+    {
+        var metrics = CategoryMetrics.FromSimilarities(TiedScores, [0], TiedLabels, [1, 5]);
+        var back = CategoryMetrics.FromJson(System.Text.Json.Nodes.JsonNode.Parse(metrics.ToJson(indented: false))!);
+        foreach (var (a, b) in new[] { (metrics.I2T, back.I2T), (metrics.T2I, back.T2I) })
+        {
+            Assert.Equal(a.Map, b.Map, 15);
+            Assert.Equal(a.Ks, b.Ks);
+            Assert.Equal(a.Precisions, b.Precisions);
+            Assert.Equal(a.Curve.Precision, b.Curve.Precision);
+            Assert.Equal(a.Queries, b.Queries);
+        }
+        Assert.Equal(metrics.Summary, back.Summary);
+    }
+
+    [Fact]
     public void Should_RejectMismatchedShapes()
     {
         var e = Assert.Throws<ArgumentException>(() => CategoryMetrics.FromSimilarities(new float[6], [0, 1], [0, 1]));
