@@ -725,7 +725,7 @@ def precision(a):
     """float32 vs float64 scoring on the f8k test split through random encoders (R = 36, d = embed)."""
     ims, ids, vocab_size = load_split("test")
     n = min(a.images, ims.shape[0])
-    images = torch.from_numpy(np.ascontiguousarray(ims[:n], dtype=np.float32))
+    images = torch.from_numpy(np.array(ims[:n], dtype=np.float32))
     tokens, lengths = token_batch(ids[:5 * n])
     out = {"images": n, "captions": 5 * n, "embed": a.embed_size, "regions": images.shape[1],
            "words": [int(lengths.min()), int(lengths.max()), float(lengths.double().mean())],

@@ -13,6 +13,18 @@ lr x0.1 every lr_update epochs, clip_grad_norm_ 2.0.
         --data ../shared/data/f8k-1k-precomp-global --vocab ../shared/data/vocab/f8k_precomp_vocab.json \
         --seed 1 --out result.json
 
+IMRAM (`--model imram`, HuiChen24/IMRAM's model ported in imram_reference.py: the original module structure and
+parameter names, Bi-GRU text encoder, `--model-mode text_IMRAM|image_IMRAM|full_IMRAM`, `--iteration-step K`,
+`--lambda-softmax`, `--no-imram-norm`): the same recipe (Adam, lr decay, clipping over all parameters -- including
+the gate layers the mode does not use, which get no gradient, as in the original -- hinge with max violation on the
+float64 score matrix). Its scores come from imram_reference.batched_scores (the original loop's scores for all pairs
+at once; `imram_reference.py --check` compares them), in blocks of `--chunk` captions whose forward is recomputed in
+backward, so memory is bounded by one block.
+
+    env -u OPENBLAS_CORETYPE /usr/bin/python3 tools/reference/train_reference.py --model imram \
+        --model-mode full_IMRAM --iteration-step 3 --lambda-softmax 9 --no-imram-norm \
+        --data ../shared/data/f8k-1k-precomp --vocab ../shared/data/vocab/f8k_precomp_vocab.json --seed 1 --out r.json
+
 SCAN's scores come from the original per-caption attention loop (`--xattn loop`, the default) or from the same math for
 all pairs at once (`--xattn batched`, about 3x faster per step, used for the README runs); `--check-xattn` prints the
 largest relative difference of the two in scores and gradients, both directions, every aggregation (about 1e-6).
@@ -22,9 +34,11 @@ After every epoch the full training state goes to OUT.state.pt (atomically); a r
 continues from it, so the long SCAN runs can be spread over several sessions.
 """
 import argparse
+import collections
 import json
 import os
 import random
+import sys
 import time
 
 import numpy as np
@@ -33,6 +47,9 @@ import torch.nn as nn
 from nltk.tokenize import NLTKWordTokenizer
 from nltk.tokenize.punkt import PunktSentenceTokenizer
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import imram_reference  # noqa: E402
 
 _PUNKT = PunktSentenceTokenizer()
 _WORDS = NLTKWordTokenizer()
@@ -206,27 +223,60 @@ def hinge(scores, margin, max_violation):
     return cost_s.sum() + cost_im.sum()
 
 
+class ImramNet(nn.Module):
+    """IMRAM's model behind the two-encoder interface used below: img(x) -> region embeddings, txt(tokens, lengths)
+    -> word embeddings, score(im, cap, lengths) -> float64 [n_image, n_caption]."""
+
+    def __init__(self, a, vocab_size, img_dim):
+        super().__init__()
+        self.opt = imram_reference.imram_opt(
+            img_dim=img_dim, embed_size=a.embed_size, word_dim=a.word_dim, vocab_size=vocab_size, bi_gru=True,
+            max_violation=not a.no_max_violation, margin=a.margin, grad_clip=a.grad_clip, agg_func="Mean",
+            learning_rate=a.learning_rate, lr_update=a.lr_update, num_epochs=a.num_epochs, batch_size=a.batch_size,
+            model_mode=a.model_mode, iteration_step=a.iteration_step, lambda_softmax=a.lambda_softmax,
+            no_IMRAM_norm=a.no_imram_norm)
+        self.model = imram_reference.SCAN(self.opt)
+        self.chunk = a.chunk
+
+    def img(self, images):
+        return self.model.img_enc(images)[1]
+
+    def txt(self, tokens, lengths):
+        return self.model.txt_enc(tokens, torch.as_tensor(lengths))[1]
+
+    def score(self, im, cap, lengths):
+        return imram_reference.batched_scores(self.model, im, cap, lengths, self.opt, chunk=self.chunk,
+                                              checkpoint=torch.is_grad_enabled())
+
+
 def scores_of(img, txt, images, tokens, lengths, a):
     im, cap = img(images), txt(tokens, lengths)
+    if a.model == "imram":
+        return a.net.score(im, cap, lengths)
     return im @ cap.t() if a.model == "vsepp" else XATTN[a.xattn](im, cap, lengths, a)
 
 
 def similarity(img, txt, split, a):
-    img.eval(); txt.eval()
+    for m in a.modules.values():
+        m.eval()
     with torch.no_grad():
         n = split.n_images
         ims = torch.from_numpy(np.asarray(split.ims[:n * 5 // split.im_div:5 // split.im_div])).float()
         im = img(ims)
-        sims = torch.zeros(n, 5 * n)
+        sims = torch.zeros(n, 5 * n, dtype=torch.float64 if a.model == "imram" else torch.float32)
         for j0 in range(0, 5 * n, 128):
             idx = list(range(j0, min(5 * n, j0 + 128)))
             order = sorted(idx, key=lambda k: len(split.caps[k]), reverse=True)
             _, tokens, lengths = split.batch(order)
             cap = txt(tokens, lengths)
-            block = im @ cap.t() if a.model == "vsepp" else torch.cat(
-                [XATTN[a.xattn](im[i0:i0 + 128], cap, lengths, a) for i0 in range(0, n, 128)], 0)
+            if a.model == "imram":
+                block = torch.cat([a.net.score(im[i0:i0 + 128], cap, lengths) for i0 in range(0, n, 128)], 0)
+            else:
+                block = im @ cap.t() if a.model == "vsepp" else torch.cat(
+                    [XATTN[a.xattn](im[i0:i0 + 128], cap, lengths, a) for i0 in range(0, n, 128)], 0)
             sims[:, order] = block
-    img.train(); txt.train()
+    for m in a.modules.values():
+        m.train()
     return sims.numpy()
 
 
@@ -253,7 +303,7 @@ def metrics(sims):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", choices=["vsepp", "scan"], default="vsepp")
+    p.add_argument("--model", choices=["vsepp", "scan", "imram"], default="vsepp")
     p.add_argument("--data", required=True)
     p.add_argument("--vocab", required=True)
     p.add_argument("--seed", type=int, default=0)
@@ -273,9 +323,18 @@ def main():
     p.add_argument("--xattn", choices=["loop", "batched"], default="loop",
                    help="loop: the original per-caption code; batched: the same scores for all pairs at once (faster)")
     p.add_argument("--check-xattn", action="store_true", help="compare batched with loop on one batch and exit")
+    p.add_argument("--model-mode", choices=list(imram_reference.MODES), default="full_IMRAM", help="IMRAM")
+    p.add_argument("--iteration-step", type=int, default=3, help="IMRAM: K")
+    p.add_argument("--no-imram-norm", action="store_true", help="IMRAM: no l2norm of the updated query")
+    p.add_argument("--chunk", type=int, default=8, help="IMRAM: captions per recomputed block")
+    p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out")
     p.add_argument("--sims-out")
     a = p.parse_args()
+    if a.model == "imram" and a.iteration_step < 1:
+        p.error("--iteration-step must be at least 1")
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed); np.random.seed(a.seed); random.seed(a.seed)
     with open(a.vocab, encoding="utf-8") as f:
         word2idx = json.load(f)["word2idx"]
@@ -286,23 +345,31 @@ def main():
         raise SystemExit(0 if check_xattn(train, word2idx, img_dim, a) < 1e-4 else 1)
     if not a.out:
         p.error("--out is required")
-    img = ImageEncoder(img_dim, a.embed_size, 1e-8 if scan else 0.0, pool=not scan)
-    txt = TextEncoder(len(word2idx), a.word_dim, a.embed_size, bi=scan, per_word=scan, eps=1e-8 if scan else 0.0)
-    params = list(img.parameters()) + list(txt.parameters())
+    if a.model == "imram":
+        a.net = ImramNet(a, len(word2idx), img_dim)
+        img, txt = a.net.img, a.net.txt
+        a.modules = collections.OrderedDict([("model", a.net.model)])
+    else:
+        img = ImageEncoder(img_dim, a.embed_size, 1e-8 if scan else 0.0, pool=not scan)
+        txt = TextEncoder(len(word2idx), a.word_dim, a.embed_size, bi=scan, per_word=scan, eps=1e-8 if scan else 0.0)
+        a.modules = collections.OrderedDict([("img", img), ("txt", txt)])
+    params = [q for m in a.modules.values() for q in m.parameters()]
     opt = torch.optim.Adam(params, lr=a.learning_rate)
     g = torch.Generator().manual_seed(a.seed)
     best, best_state, log, start = -1, None, [], 0
     state_path = a.out + ".state.pt"
     if os.path.exists(state_path):
         st = torch.load(state_path)
-        img.load_state_dict(st["img"]); txt.load_state_dict(st["txt"]); opt.load_state_dict(st["opt"])
+        for k, m in a.modules.items():
+            m.load_state_dict(st[k])
+        opt.load_state_dict(st["opt"])
         g.set_state(st["generator"])
         best, best_state, log, start = st["best"], st["best_state"], st["log"], st["epoch"]
         print(f"resuming after epoch {start} from {state_path}", flush=True)
     for epoch in range(start, a.num_epochs):
         for group in opt.param_groups:
             group["lr"] = a.learning_rate * (0.1 ** (epoch // a.lr_update))
-        t0, total = time.time(), 0.0
+        t0, c0, total, steps = time.time(), time.process_time(), 0.0, 0
         perm = torch.randperm(len(train.caps), generator=g).tolist()
         for b0 in range(0, len(perm), a.batch_size):
             images, tokens, lengths = train.batch(perm[b0:b0 + a.batch_size])
@@ -312,21 +379,32 @@ def main():
             nn.utils.clip_grad_norm_(params, a.grad_clip)
             opt.step()
             total += loss.item()
+            steps += 1
+        t_train, c_train = time.time() - t0, time.process_time() - c0
         m = metrics(similarity(img, txt, dev, a))
         if m["rsum"] > best:
             best = m["rsum"]
-            best_state = ([v.clone() for v in img.state_dict().values()], [v.clone() for v in txt.state_dict().values()])
-        print(f"epoch {epoch + 1} loss {total:.2f} dev rsum {m['rsum']:.1f} ({time.time() - t0:.1f}s)", flush=True)
-        log.append({"epoch": epoch + 1, "loss": total, "dev_rsum": m["rsum"]})
-        torch.save({"img": img.state_dict(), "txt": txt.state_dict(), "opt": opt.state_dict(), "generator": g.get_state(),
-                    "best": best, "best_state": best_state, "log": log, "epoch": epoch + 1}, state_path + ".tmp")
+            best_state = tuple([v.clone() for v in mod.state_dict().values()] for mod in a.modules.values())
+        print(f"epoch {epoch + 1} loss {total:.2f} dev rsum {m['rsum']:.1f} ({time.time() - t0:.1f}s: {steps} steps "
+              f"{t_train:.1f}s (CPU {c_train:.1f}s), {t_train / max(steps, 1):.2f} s/step, dev evaluation "
+              f"{time.time() - t0 - t_train:.1f}s)",
+              flush=True)
+        log.append({"epoch": epoch + 1, "loss": total, "dev_rsum": m["rsum"], "train_seconds": round(t_train, 1),
+                    "train_cpu_seconds": round(c_train, 1), "epoch_seconds": round(time.time() - t0, 1)})
+        state = {k: mod.state_dict() for k, mod in a.modules.items()}
+        state.update({"opt": opt.state_dict(), "generator": g.get_state(), "best": best, "best_state": best_state,
+                      "log": log, "epoch": epoch + 1})
+        torch.save(state, state_path + ".tmp")
         os.replace(state_path + ".tmp", state_path)
-    for module, state in zip((img, txt), best_state):
+    for module, state in zip(a.modules.values(), best_state):
         for (k, v), s in zip(module.state_dict().items(), state):
             v.copy_(s)
     sims = similarity(img, txt, test, a)
     result = metrics(sims)
     result.update({"best_dev_rsum": best, "epochs": log, "seed": a.seed, "model": a.model, "torch": torch.__version__})
+    if a.model == "imram":
+        result.update({"model_mode": a.model_mode, "iteration_step": a.iteration_step, "lambda_softmax": a.lambda_softmax,
+                       "no_IMRAM_norm": a.no_imram_norm})
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1)
     if a.sims_out:
