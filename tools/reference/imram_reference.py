@@ -555,9 +555,11 @@ def batched_steps(model, images, captions, lengths, opt, chunk=None, checkpoint=
         lens = lengths[j0:j1]
         cap = captions[j0:j1, :int(lens.max())]
         if checkpoint and torch.is_grad_enabled():
+            # Reentrant: the block's forward runs under no_grad and is replayed in backward. (torch 1.13's
+            # non-reentrant variant kept most of each block's intermediates: 4.4 GB instead of 0.9 GB at batch 64.)
             from torch.utils.checkpoint import checkpoint as ckpt
             blocks.append(ckpt(lambda im, cp, ln=lens: _steps_block(model, opt, im, cp, ln), images, cap,
-                               use_reentrant=False))
+                               use_reentrant=True))
         else:
             blocks.append(_steps_block(model, opt, images, cap, lens))
     names = [n for n, m in (("t2i", ("full_IMRAM", "text_IMRAM")), ("i2t", ("full_IMRAM", "image_IMRAM")))

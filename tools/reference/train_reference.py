@@ -328,6 +328,8 @@ def main():
     p.add_argument("--no-imram-norm", action="store_true", help="IMRAM: no l2norm of the updated query")
     p.add_argument("--chunk", type=int, default=8, help="IMRAM: captions per recomputed block")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--time-steps", type=int, default=None,
+                   help="time this many training steps of the first epoch (wall and CPU s/step), print JSON, exit")
     p.add_argument("--out")
     p.add_argument("--sims-out")
     a = p.parse_args()
@@ -343,8 +345,9 @@ def main():
     img_dim = train.ims.shape[-1]
     if a.check_xattn:
         raise SystemExit(0 if check_xattn(train, word2idx, img_dim, a) < 1e-4 else 1)
-    if not a.out:
+    if not a.out and not a.time_steps:
         p.error("--out is required")
+    a.out = a.out or os.devnull
     if a.model == "imram":
         a.net = ImramNet(a, len(word2idx), img_dim)
         img, txt = a.net.img, a.net.txt
@@ -380,6 +383,16 @@ def main():
             opt.step()
             total += loss.item()
             steps += 1
+            if a.time_steps:
+                print(f"step {steps}: {time.time() - t0:.1f}s, CPU {time.process_time() - c0:.1f}s", flush=True)
+                if steps == a.time_steps:
+                    t, c = time.time() - t0, time.process_time() - c0
+                    print(json.dumps({"model": a.model, "model_mode": getattr(a, "model_mode", None),
+                                      "iteration_step": getattr(a, "iteration_step", None), "steps": steps,
+                                      "seconds_per_step": t / steps, "cpu_seconds_per_step": c / steps,
+                                      "steps_per_epoch": -(-len(perm) // a.batch_size),
+                                      "threads": torch.get_num_threads()}))
+                    return
         t_train, c_train = time.time() - t0, time.process_time() - c0
         m = metrics(similarity(img, txt, dev, a))
         if m["rsum"] > best:
