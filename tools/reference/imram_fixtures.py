@@ -27,6 +27,10 @@ raw_feature_norm clipped_l2norm, metadata with those options:
   d_<layer>.weight / d_<layer>.bias  F32, for every gate layer the original gives a gradient; absent = None in the
                            original (the layer is not on the score's path: the other direction's layers, and every
                            gate layer when K = 1, since the update after the last step is computed and discarded)
+  scores_loop_f64, d_images_f64, d_captions_f64, d_<layer>.weight_f64, d_<layer>.bias_f64  F64: the original loop
+                           run entirely in float64 (imram_reference.keep_float64), the arbiter of float32 rounding:
+                           with K = 3 in the t2i direction the float32 original is itself up to ~1e-4 (relative to
+                           the array's largest value) away from it, IMRAM norm on (see tests/fixtures/imram/README.md)
 """
 import os
 import sys
@@ -99,6 +103,20 @@ def main(out):
                     if p.grad is not None:
                         assert n.split(".")[0] in LAYERS, n
                         t["d_" + n] = p.grad.numpy()
+                # The arbiter of float32 rounding: the original loop itself in float64 (same weights and inputs).
+                m64, _ = make_model(mode, K, no_norm)
+                m64 = m64.double()
+                im64 = images.double().clone().requires_grad_(True)
+                cp64 = captions.double().clone().requires_grad_(True)
+                with ref.keep_float64():
+                    s64 = ref.loop_scores(m64, im64, cp64, lengths, opt)
+                (s64 * upstream.double()).sum().backward()
+                t["scores_loop_f64"] = s64.detach().numpy()
+                t["d_images_f64"] = im64.grad.numpy()
+                t["d_captions_f64"] = cp64.grad.numpy()
+                for n, p in m64.named_parameters():
+                    if p.grad is not None:
+                        t["d_" + n + "_f64"] = p.grad.numpy()
                 assert np.abs(t["d_captions"][np.arange(max(LENGTHS))[None, :] >= lengths.numpy()[:, None]]).max() == 0
                 worst = max(worst, float(np.abs(t["scores_f64"] - t["scores"]).max()))
                 name = f"{mode}_k{K}_{'nonorm' if no_norm else 'norm'}"

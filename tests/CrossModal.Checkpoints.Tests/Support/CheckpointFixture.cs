@@ -27,6 +27,16 @@ internal sealed class CheckpointFixture
 
     public static CheckpointFixture Get(string name) => new(name);
 
+    /// <summary>A model folder listed in another manifest (imram_manifest.json) that uses the shared inputs.</summary>
+    public static CheckpointFixture ForFolder(string name, string method, string featureFolder) => new(name, method, featureFolder);
+
+    private CheckpointFixture(string name, string method, string featureFolder)
+    {
+        Name = name;
+        Method = method;
+        FeatureFolder = featureFolder;
+    }
+
     public string Name { get; }
 
     /// <summary>"vsepp" or "scan".</summary>
