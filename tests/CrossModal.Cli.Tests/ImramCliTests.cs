@@ -5,7 +5,7 @@ namespace CrossModal.Cli.Tests;
 /// <summary>
 /// IMRAM through `crossmodal`: an original IMRAM checkpoint evaluates as it is and after import, and bad input (a
 /// vocabulary or feature size that does not fit the checkpoint, --iteration-step 0, an unknown --model-mode) gets
-/// one clear error line and exit code 1.
+/// one clear error line and exit code 1 (2 for a value outside an option's choices, a usage error).
 /// </summary>
 [Collection("Console")]
 public class ImramCliTests
@@ -45,7 +45,7 @@ public class ImramCliTests
         Assert.Contains("imram_text_k1.zip.pth.tar", err);
         Assert.Contains("3159 rows", err);
         Assert.Contains("8481 words", err);
-        Assert.Single(err.Trim().Split('\n'));
+        Assert.Single(err.Trim().Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -56,9 +56,10 @@ public class ImramCliTests
         var (exit, _, err) = CliRun.Run("eval", "--checkpoint", Fixture("imram_text_k1"), "--data", data.Directory,
             "--vocab", TestData.Path("vocab", "f8k_precomp_vocab.json"));
         Assert.Equal(1, exit);
-        Assert.Contains("512", err);
-        Assert.Contains("8", err);
-        Assert.Single(err.Trim().Split('\n'));
+        var errors = err.Trim().Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToList();
+        Assert.Single(errors);
+        Assert.Contains("test_ims.npy: image features are 8 wide, but the model", errors[0]);
+        Assert.Contains("imram_text_k1.zip.pth.tar was built for img_dim 512", errors[0]);
     }
 
     [Fact]
@@ -69,16 +70,18 @@ public class ImramCliTests
             "--out", Path.Combine(data.Directory, "out"));
         Assert.Equal(1, exit);
         Assert.Contains("iteration_step is 0; IMRAM needs at least 1 matching step", err);
-        Assert.Single(err.Trim().Split('\n'));
+        Assert.Single(err.Trim().Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Should_ExitWith1_WhenTheModeIsUnknown()
+    public void Should_ExitWith2AndListTheModes_WhenTheModeIsUnknown()
     {
+        // A value outside an option's choices is a usage error (exit 2, as for every enum option).
         using var data = new TinyPrecomp(regions: 4);
         var (exit, _, err) = CliRun.Run("train", "--model", "imram", "--model-mode", "vse", "--data", data.Directory, "--vocab", data.VocabPath,
             "--out", Path.Combine(data.Directory, "out"));
-        Assert.Equal(1, exit);
+        Assert.Equal(2, exit);
+        Assert.Contains("vse", err);
         Assert.Contains("full_IMRAM", err);
         Assert.Contains("text_IMRAM", err);
         Assert.Contains("image_IMRAM", err);
