@@ -50,7 +50,8 @@ public static class ImramAttention
         {
             var dRegions = new float[bi * r * d];
             var dWords = new float[words.Length];
-            foreach (var dir in block.Directions(gates)) dir.Backward(regions, words, g.Data, dRegions, dWords);
+            var dScores = g.Data.ToArray();
+            foreach (var dir in block.Directions(gates)) dir.Backward(regions, words, dScores, dRegions, dWords);
             if (images.RequiresGrad) images.AccumulateGrad(dRegions);
             if (captions.RequiresGrad)
             {
@@ -116,12 +117,15 @@ public static class ImramAttention
             return max;
         }
 
+        private int Qp0Length => K > 1 ? Cols * 2 * b.D : 0;
+
         private (float[] Norms, float[] Qp0) Shared(float[] query)
         {
             int cols = Cols, d = b.D;
             var norms = new float[cols];
             for (int q = 0; q < cols; q++) norms[q] = TensorPrimitives.Norm(query.AsSpan(q * d, d));
-            var qp0 = K > 1 ? new float[cols * 2 * d] : [];
+            // Pooled (cols x 2d: ~38 MB for i2t at batch 128); the caller returns it. Empty when K = 1 (no update).
+            var qp0 = TensorPool.Rent(K > 1 ? cols * 2 * d : 1);
             if (K > 1) Gemm.Multiply(false, true, cols, 2 * d, d, 1f, query, d, w!.Query, d, 0f, qp0, 2 * d);
             return (norms, qp0);
         }
@@ -132,7 +136,9 @@ public static class ImramAttention
             var context = textToImage ? regions : words;
             var query = textToImage ? words : regions;
             var (norms, qp0) = Shared(query);
-            int maxRows = MaxRows(), cols = Cols, d = b.D, bc = _bc;
+            int maxRows = MaxRows(), cols = Cols, d = b.D, bc = _bc, nQp = Qp0Length;
+            try
+            {
             fixed (float* ps = scores)
             {
                 nint sp = (nint)ps;
@@ -145,14 +151,19 @@ public static class ImramAttention
                     {
                         int r0 = _ownerStart[k], rows = _ownerStart[k + 1] - r0;
                         var dst = textToImage ? all.Slice(k * bc) : all.Slice(k);
-                        att.Forward(context.AsSpan(r0 * d, rows * d), rows, query, norms, qp0, w, dst, textToImage ? 1 : bc);
+                        att.Forward(context.AsSpan(r0 * d, rows * d), rows, query, norms, qp0.AsSpan(0, nQp), w, dst, textToImage ? 1 : bc);
                     }
                 });
+            }
+            }
+            finally
+            {
+                TensorPool.Return(qp0);
             }
         }
 
         /// <summary>Adds this direction's gradients to dRegions, dWords and the gate layers' parameters.</summary>
-        public void Backward(float[] regions, float[] words, ReadOnlySpan<float> dScores, float[] dRegions, float[] dWords)
+        public void Backward(float[] regions, float[] words, float[] dScores, float[] dRegions, float[] dWords)
         {
             var context = textToImage ? regions : words;
             var query = textToImage ? words : regions;
@@ -161,53 +172,54 @@ public static class ImramAttention
             var (norms, qp0) = Shared(query);
             int maxRows = MaxRows(), cols = Cols, d = b.D, bc = _bc, d2 = 2 * d;
             int chunks = Parallelism.ChunkCount(_owners, 1);
-            // Per-chunk accumulators of what all owners share, summed in chunk order (deterministic).
-            var dQ0 = new float[chunks][];
-            var dQp0 = new float[chunks][];
-            var dWq = new float[chunks][];
-            var dWc = new float[chunks][];
-            var dB = new float[chunks][];
-            var ownDContext = new float[context.Length];
-            var g = dScores.ToArray();
-            Parallelism.ForChunks(_owners, 1, (chunk, start, end) =>
+            // Per-chunk accumulators of what all owners share (pooled: tens of MB each at batch 128), summed in chunk
+            // order (deterministic). Lengths: q0 grads cols x d, qp0 grads cols x 2d, W_q and W_c grads 2d x d, bias 2d.
+            int nQ = cols * d, nQp = Qp0Length, nW = K > 1 ? d2 * d : 0, nB = K > 1 ? d2 : 0;
+            var acc = new float[chunks][];
+            int per = nQ + nQp + 2 * nW + nB;
+            using var ownDContext = new PooledBuffer(context.Length);
+            ownDContext.Span.Clear();
+            var dctx = ownDContext.Array;
+            try
             {
-                dQ0[chunk] = new float[cols * d];
-                dQp0[chunk] = K > 1 ? new float[cols * d2] : [];
-                dWq[chunk] = new float[K > 1 ? d2 * d : 0];
-                dWc[chunk] = new float[K > 1 ? d2 * d : 0];
-                dB[chunk] = new float[K > 1 ? d2 : 0];
-                using var att = new IterativeAttention(b.Options, maxRows, cols, d, _segStart);
-                var scratch = new float[textToImage ? bc : b.Bi * bc];
-                for (int k = start; k < end; k++)
+                Parallelism.ForChunks(_owners, 1, (chunk, start, end) =>
                 {
-                    int r0 = _ownerStart[k], rows = _ownerStart[k + 1] - r0;
-                    var ctx = context.AsSpan(r0 * d, rows * d);
-                    int stride = textToImage ? 1 : bc;
-                    att.Forward(ctx, rows, query, norms, qp0, w, textToImage ? scratch : scratch.AsSpan(k), stride);
-                    att.Backward(ctx, query, norms, w, textToImage ? g.AsSpan(k * bc) : g.AsSpan(k), stride,
-                        ownDContext.AsSpan(r0 * d, rows * d), dQ0[chunk], dQp0[chunk], dWq[chunk], dWc[chunk], dB[chunk]);
-                }
-            });
-            for (int c = 1; c < chunks; c++)
-            {
-                TensorPrimitives.Add(dQ0[0], dQ0[c], dQ0[0]);
+                    var a = acc[chunk] = TensorPool.Rent(per);
+                    a.AsSpan(0, per).Clear();
+                    using var att = new IterativeAttention(b.Options, maxRows, cols, d, _segStart);
+                    using var scratchBuf = new PooledBuffer(textToImage ? bc : b.Bi * bc);
+                    var scratch = scratchBuf.Array;
+                    for (int k = start; k < end; k++)
+                    {
+                        int r0 = _ownerStart[k], rows = _ownerStart[k + 1] - r0;
+                        var ctx = context.AsSpan(r0 * d, rows * d);
+                        int stride = textToImage ? 1 : bc;
+                        att.Forward(ctx, rows, query, norms, qp0.AsSpan(0, nQp), w, textToImage ? scratch : scratch.AsSpan(k), stride);
+                        att.Backward(ctx, query, norms, w, textToImage ? dScores.AsSpan(k * bc) : dScores.AsSpan(k), stride,
+                            dctx.AsSpan(r0 * d, rows * d), a.AsSpan(0, nQ), a.AsSpan(nQ, nQp), a.AsSpan(nQ + nQp, nW),
+                            a.AsSpan(nQ + nQp + nW, nW), a.AsSpan(nQ + nQp + 2 * nW, nB));
+                    }
+                });
+                var total = acc[0].AsSpan(0, per);
+                for (int c = 1; c < chunks; c++) TensorPrimitives.Add(total, acc[c].AsSpan(0, per), total);
+                var dQ0 = total[..nQ];
                 if (K > 1)
                 {
-                    TensorPrimitives.Add(dQp0[0], dQp0[c], dQp0[0]);
-                    TensorPrimitives.Add(dWq[0], dWq[c], dWq[0]);
-                    TensorPrimitives.Add(dWc[0], dWc[c], dWc[0]);
-                    TensorPrimitives.Add(dB[0], dB[c], dB[0]);
+                    var dQp0 = total.Slice(nQ, nQp);
+                    var dWq = total.Slice(nQ + nQp, nW);
+                    // qp0 = q0 W_qᵀ, shared by all owners: dW_q += dqp0ᵀ q0 and d q0 += dqp0 W_q, once for the block.
+                    Gemm.Multiply(true, false, d2, d, cols, 1f, dQp0, d2, query, d, 1f, dWq, d);
+                    Gemm.Multiply(false, false, cols, d, d2, 1f, dQp0, d2, w!.Query, d, 1f, dQ0, d);
+                    w.AccumulateGradients(dWq, total.Slice(nQ + nQp + nW, nW), total.Slice(nQ + nQp + 2 * nW, nB));
                 }
+                TensorPrimitives.Add(dQuery, dQ0, dQuery);
+                TensorPrimitives.Add(dContext, dctx.AsSpan(0, context.Length), dContext);
             }
-            if (K > 1)
+            finally
             {
-                // qp0 = q0 W_qᵀ, shared by all owners: dW_q += dqp0ᵀ q0 and d q0 += dqp0 W_q, once for the block.
-                Gemm.Multiply(true, false, d2, d, cols, 1f, dQp0[0], d2, query, d, 1f, dWq[0], d);
-                Gemm.Multiply(false, false, cols, d, d2, 1f, dQp0[0], d2, w!.Query, d, 1f, dQ0[0], d);
-                w.AccumulateGradients(dWq[0], dWc[0], dB[0]);
+                foreach (var a in acc) if (a is not null) TensorPool.Return(a);
+                TensorPool.Return(qp0);
             }
-            TensorPrimitives.Add(dQuery, dQ0[0], dQuery);
-            TensorPrimitives.Add(dContext, ownDContext, dContext);
         }
     }
 }
