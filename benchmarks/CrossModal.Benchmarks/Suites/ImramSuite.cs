@@ -17,8 +17,8 @@ namespace CrossModal.Benchmarks.Suites;
 /// `imram-score`: scoring 1,000 images x 5,000 captions (36 regions x 1024, captions of 8-20 tokens, shards of 128):
 /// one shard of 128 images against 128 (--quick) or 256 captions is timed on both sides, pairs/s compared and
 /// extrapolated to the full matrix.
-/// GFLOP/s counts the GEMMs of our formulation (<see cref="ForwardFlops"/>); the peak is 220 GFLOP/s per thread as in
-/// the SCAN suite (Zen 5, AVX-512 FMA).
+/// GFLOP/s counts the GEMMs of our formulation (<see cref="ForwardFlops"/>), next to the machine's FMA peak
+/// (<see cref="Machine.PeakGflopsPerCore"/>) as in the SCAN suite.
 /// </summary>
 internal static class ImramSuite
 {
@@ -26,6 +26,7 @@ internal static class ImramSuite
 
     public static IEnumerable<BenchResult> Train(BenchContext ctx)
     {
+        Prerequisites.Python("torch");
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         var config = new ImramConfig { ImgDim = ImgDim, EmbedSize = Embed, VocabSize = Vocab, ModelMode = ImramMode.FullImram, IterationStep = K };
@@ -43,7 +44,18 @@ internal static class ImramSuite
         var batch = new Batch(indices, indices, features, tokens, lengths, maxLen);
         void Step() => objective.Step(batch, new TrainingStep(0, 1));
 
-        double ours = ctx.BestSeconds(Step, ctx.Quick ? 1 : 2, 1);
+        // Wall and CPU seconds per step (the first step, which allocates, is not timed), as the reference reports them:
+        // on a shared machine CPU seconds are the steadier measure.
+        Step();
+        double ours = double.MaxValue, oursCpu = double.MaxValue;
+        for (int i = 0; i < (ctx.Quick ? 1 : 2); i++)
+        {
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            Step();
+            ours = Math.Min(ours, sw.Elapsed.TotalSeconds);
+            oursCpu = Math.Min(oursCpu, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds);
+        }
         // Forward once, recomputed once in backward, backward ≈ twice the forward's GEMMs.
         double flops = 4 * ForwardFlops(Batch, Regions, lengths);
         Console.Error.WriteLine($"imram-train: ours {ours:F1} s/step ({flops / ours / 1e9:F0} GFLOP/s); running PyTorch...");
@@ -51,8 +63,11 @@ internal static class ImramSuite
         var extra = new Dictionary<string, object>
         {
             ["gemm_gflop"] = Math.Round(flops / 1e9, 1),
+            ["cpu_seconds_per_step"] = Math.Round(oursCpu, 1),
             ["gflops"] = Math.Round(flops / ours / 1e9, 1),
-            ["fraction_of_fma_peak"] = Math.Round(flops / ours / 1e9 / (220.0 * threads), 3),
+            ["gflops_per_cpu_second"] = Math.Round(flops / oursCpu / 1e9, 1),
+            ["load_average"] = BenchContext.LoadAverage() ?? double.NaN,
+            ["fraction_of_fma_peak"] = Math.Round(flops / ours / 1e9 / (Machine.PeakGflopsPerCore * threads), 3),
             ["peak_rss_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0),
         };
         if (reference.TryGetProperty("error", out var error))
@@ -63,12 +78,14 @@ internal static class ImramSuite
             yield break;
         }
         extra["pytorch_peak_rss_mb"] = Math.Round(reference.GetProperty("peak_rss_mb").GetDouble());
+        extra["pytorch_cpu_seconds_per_step"] = Math.Round(reference.GetProperty("cpu_seconds_per_step").GetDouble(), 1);
         yield return new BenchResult("imram-train", $"b{Batch}-r{Regions}x{ImgDim}-e{Embed}-full-k{K}", threads, "s/step", ours,
             "pytorch", reference.GetProperty("seconds_per_step").GetDouble(), HigherIsBetter: false, extra);
     }
 
     public static IEnumerable<BenchResult> Score(BenchContext ctx)
     {
+        Prerequisites.Python("torch");
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         // A K = 3 full_IMRAM pair costs ~0.2 GFLOP at these shapes (the per-pair W_q Q_2 of both directions), so the
@@ -117,7 +134,7 @@ internal static class ImramSuite
             ["cpu_seconds"] = Math.Round(cpuSeconds, 1),
             ["full_matrix_hours"] = Math.Round((double)images * captions / (pairs / seconds) / 3600, 2),
             ["gemm_gflops"] = Math.Round(flops / seconds / 1e9, 1),
-            ["fraction_of_fma_peak"] = Math.Round(flops / seconds / 1e9 / (220.0 * threads), 3),
+            ["fraction_of_fma_peak"] = Math.Round(flops / seconds / 1e9 / (Machine.PeakGflopsPerCore * threads), 3),
             ["peak_rss_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0),
             ["load_average"] = BenchContext.LoadAverage() ?? double.NaN,
         };
