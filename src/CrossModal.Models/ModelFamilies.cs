@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using CrossModal.Models.Files;
 using CrossModal.Models.Imram;
+using CrossModal.Models.Naaf;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
 
@@ -18,6 +19,7 @@ public static class ModelFamilies
     private static ModelFamily[] Registered =
     [
         new ImramFamily(),
+        new NaafFamily(),
         new ScanFamily(),
         new VseFamily(),
     ];
