@@ -13,6 +13,8 @@ Suite[] suites =
     new("data-open", "opening the f8k-1k precomp train split (map, check, tokenize), next to numpy + NLTK", DataOpenSuite.Run),
     new("scan-train", "one SCAN t2i LSE training step (batch 128), next to PyTorch", ScanSuite.Train),
     new("scan-score", "SCAN scoring of 1,000 images x 5,000 captions (extrapolated), next to PyTorch", ScanSuite.Score),
+    new("imram-train", "one IMRAM full_IMRAM K = 3 training step (batch 128), next to PyTorch", ImramSuite.Train),
+    new("imram-score", "IMRAM full_IMRAM K = 3 scoring of 1,000 images x 5,000 captions (extrapolated), next to PyTorch", ImramSuite.Score),
     new("naaf-train", "one NAAF training step with the threshold walk (batch 128), next to PyTorch", NaafSuite.Train),
     new("naaf-score", "NAAF test-time scoring of 1,000 images x 5,000 captions (extrapolated), next to PyTorch", NaafSuite.Score),
     new("vsepp-train", "one VSE++ training step (batch 128, GRU 1024), next to PyTorch", VseSuite.Train),

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using CrossModal.Models.Acmr;
 using CrossModal.Models.Files;
+using CrossModal.Models.Imram;
 using CrossModal.Models.Masln;
 using CrossModal.Models.Naaf;
 using CrossModal.Models.Scan;
@@ -20,6 +21,7 @@ public static class ModelFamilies
 
     private static ModelFamily[] Registered =
     [
+        new ImramFamily(),
         new NaafFamily(),
         new ScanFamily(),
         new VsrnFamily(), // before VSE++: VSRN's train.py has VSE++'s options (measure, ...) too

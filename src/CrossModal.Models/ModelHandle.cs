@@ -83,8 +83,14 @@ public sealed class ModelHandle
     public int ShardSize => _model.EvaluationShardSize;
 
     /// <summary>Encodes every image of <paramref name="data"/> once, in file order, <paramref name="batchSize"/> at a time.</summary>
-    public EmbeddingSet EncodeImages(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default) =>
-        EncodeImages(data.ImageCount, data.Regions, data.FeatureDim, batchSize, (i, row) => data.ImageFeatures(i).CopyTo(row), cancellationToken);
+    public EmbeddingSet EncodeImages(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default)
+    {
+        // Checked here, where both files are known, so the message names them (the encoder only knows shapes).
+        int imgDim = ((MatchingConfig)_model.Config).ImgDim;
+        if (data.FeatureDim != imgDim)
+            throw new InvalidDataException($"{data.FeaturesPath}: image features are {data.FeatureDim} wide, but the model {Source} was built for img_dim {imgDim}.");
+        return EncodeImages(data.ImageCount, data.Regions, data.FeatureDim, batchSize, (i, row) => data.ImageFeatures(i).CopyTo(row), cancellationToken);
+    }
 
     /// <summary>
     /// Encodes <paramref name="count"/> images given as feature rows: count x regions x dim floats (regions = 0 for

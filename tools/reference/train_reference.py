@@ -37,6 +37,18 @@ thres_safe, mean/stnd pos/neg) is part of the resumable state, and every epoch l
     env -u OPENBLAS_CORETYPE /usr/bin/python3 tools/reference/train_reference.py --model naaf \
         --data ../shared/data/f8k-1k-precomp --vocab ../shared/data/vocab/f8k_precomp_vocab.json --seed 1 --out naaf.json
 
+IMRAM (`--model imram`, HuiChen24/IMRAM's model ported in imram_reference.py: the original module structure and
+parameter names, Bi-GRU text encoder, `--model-mode text_IMRAM|image_IMRAM|full_IMRAM`, `--iteration-step K`,
+`--lambda-softmax`, `--no-imram-norm`): the same recipe (Adam, lr decay, clipping over all parameters -- including
+the gate layers the mode does not use, which get no gradient, as in the original -- hinge with max violation on the
+float64 score matrix). Its scores come from imram_reference.batched_scores (the original loop's scores for all pairs
+at once; `imram_reference.py --check` compares them), in blocks of `--chunk` captions whose forward is recomputed in
+backward, so memory is bounded by one block. `--time-steps N` times the first N steps and exits.
+
+    env -u OPENBLAS_CORETYPE /usr/bin/python3 tools/reference/train_reference.py --model imram \
+        --model-mode full_IMRAM --iteration-step 3 --lambda-softmax 9 --no-imram-norm \
+        --data ../shared/data/f8k-1k-precomp --vocab ../shared/data/vocab/f8k_precomp_vocab.json --seed 1 --out r.json
+
 SCAN's scores come from the original per-caption attention loop (`--xattn loop`, the default) or from the same math for
 all pairs at once (`--xattn batched`, about 3x faster per step, used for the README runs); `--check-xattn` prints the
 largest relative difference of the two in scores and gradients, both directions, every aggregation (about 1e-6).
@@ -46,6 +58,7 @@ After every epoch the full training state goes to OUT.state.pt (atomically); a r
 continues from it, so the long SCAN runs can be spread over several sessions.
 """
 import argparse
+import collections
 import json
 import os
 import random
@@ -64,6 +77,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vsrn_reference as V  # noqa: E402
 import naaf_reference  # noqa: E402
+import imram_reference  # noqa: E402
 
 _PUNKT = PunktSentenceTokenizer()
 _WORDS = NLTKWordTokenizer()
@@ -265,22 +279,53 @@ def vsrn_score(m):
     return m["i2t"]["r1"] + m["i2t"]["r5"] + m["t2i"]["r1"] + m["t2i"]["r5"]
 
 
+class ImramNet(nn.Module):
+    """IMRAM's model behind the two-encoder interface used below: img(x) -> region embeddings, txt(tokens, lengths)
+    -> word embeddings, score(im, cap, lengths) -> float64 [n_image, n_caption]."""
+
+    def __init__(self, a, vocab_size, img_dim):
+        super().__init__()
+        self.opt = imram_reference.imram_opt(
+            img_dim=img_dim, embed_size=a.embed_size, word_dim=a.word_dim, vocab_size=vocab_size, bi_gru=True,
+            max_violation=not a.no_max_violation, margin=a.margin, grad_clip=a.grad_clip, agg_func="Mean",
+            learning_rate=a.learning_rate, lr_update=a.lr_update, num_epochs=a.num_epochs, batch_size=a.batch_size,
+            model_mode=a.model_mode, iteration_step=a.iteration_step, lambda_softmax=a.lambda_softmax,
+            no_IMRAM_norm=a.no_imram_norm)
+        self.model = imram_reference.SCAN(self.opt)
+        self.chunk = a.chunk
+
+    def img(self, images):
+        return self.model.img_enc(images)[1]
+
+    def txt(self, tokens, lengths):
+        return self.model.txt_enc(tokens, torch.as_tensor(lengths))[1]
+
+    def score(self, im, cap, lengths):
+        return imram_reference.batched_scores(self.model, im, cap, lengths, self.opt, chunk=self.chunk,
+                                              checkpoint=torch.is_grad_enabled())
+
+
 def scores_of(img, txt, images, tokens, lengths, a, naaf=None):
     im, cap = img(images), txt(tokens, lengths)
+    if a.model == "imram":
+        return a.net.score(im, cap, lengths)
     if a.model == "naaf":
         return NAAF_XATTN[a.xattn](im, cap, lengths, naaf)
     return im @ cap.t() if a.model == "vsepp" else XATTN[a.xattn](im, cap, lengths, a)
 
 
 def similarity(img, txt, split, a, naaf=None):
-    img.eval(); txt.eval()
+    modules = [a.net.model] if a.model == "imram" else [img, txt]  # IMRAM: img/txt are methods of one model
+    for m in modules:
+        m.eval()
     with torch.no_grad():
         n = split.n_images
         ims = torch.from_numpy(np.asarray(split.ims[:n * 5 // split.im_div:5 // split.im_div])).float()
         im = img(ims)
         if isinstance(im, tuple):  # VSRN: (embedding, GCN region features)
             im = im[0]
-        sims = torch.zeros(n, 5 * n, dtype=torch.float64 if a.model == "naaf" else torch.float32)
+        # NAAF and IMRAM: the original's evaluation sums float64 scores (IMRAM: float32 steps added in float64)
+        sims = torch.zeros(n, 5 * n, dtype=torch.float64 if a.model in ("naaf", "imram") else torch.float32)
         for j0 in range(0, 5 * n, 128):
             idx = list(range(j0, min(5 * n, j0 + 128)))
             order = sorted(idx, key=lambda k: len(split.caps[k]), reverse=True)
@@ -289,18 +334,22 @@ def similarity(img, txt, split, a, naaf=None):
             if a.model == "naaf":  # evaluation.encode_data keeps float64 embeddings; shard_xattn scores them so
                 block = torch.cat([naaf_reference.xattn_score_test_batched(im[i0:i0 + 128].double(), cap.double(), lengths, naaf)
                                    for i0 in range(0, n, 128)], 0)
+            elif a.model == "imram":
+                block = torch.cat([a.net.score(im[i0:i0 + 128], cap, lengths) for i0 in range(0, n, 128)], 0)
             else:
                 block = im @ cap.t() if a.model in ("vsepp", "vsrn") else torch.cat(
                     [XATTN[a.xattn](im[i0:i0 + 128], cap, lengths, a) for i0 in range(0, n, 128)], 0)
             sims[:, order] = block.to(sims.dtype)
-    img.train(); txt.train()
+    for m in modules:
+        m.train()
     return sims.numpy()
 
 
 XATTN = {"loop": xattn, "batched": xattn_batched}
 NAAF_XATTN = {"loop": naaf_reference.xattn_score, "batched": naaf_reference.xattn_score_batched}
 DEFAULTS = {  # the papers' recipes: epochs, lr decay epoch, learning rate, lambda_softmax
-    "vsepp": (30, 15, 2e-4, 9.0), "scan": (30, 15, 2e-4, 9.0), "vsrn": (30, 15, 2e-4, 9.0), "naaf": (20, 10, 5e-4, 20.0)}
+    "vsepp": (30, 15, 2e-4, 9.0), "scan": (30, 15, 2e-4, 9.0), "vsrn": (30, 15, 2e-4, 9.0), "naaf": (20, 10, 5e-4, 20.0),
+    "imram": (30, 15, 2e-4, 9.0)}
 
 
 def metrics(sims):
@@ -323,7 +372,7 @@ def metrics(sims):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", choices=["vsepp", "scan", "vsrn", "naaf"], default="vsepp")
+    p.add_argument("--model", choices=["vsepp", "scan", "vsrn", "naaf", "imram"], default="vsepp")
     p.add_argument("--data", required=True)
     p.add_argument("--vocab", required=True)
     p.add_argument("--seed", type=int, default=0)
@@ -354,6 +403,13 @@ def main():
     p.add_argument("--caption-weight", type=float, default=1.0, help="VSRN: loss = hinge + w * caption NLL")
     p.add_argument("--val-step", type=int, default=500, help="VSRN: validate every N iterations (and at epoch ends)")
     p.add_argument("--max-batches", type=int, default=0, help="stop every epoch after N batches (timing)")
+    p.add_argument("--model-mode", choices=list(imram_reference.MODES), default="full_IMRAM", help="IMRAM")
+    p.add_argument("--iteration-step", type=int, default=3, help="IMRAM: K")
+    p.add_argument("--no-imram-norm", action="store_true", help="IMRAM: no l2norm of the updated query")
+    p.add_argument("--chunk", type=int, default=8, help="IMRAM: captions per recomputed block")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--time-steps", type=int, default=None,
+                   help="time this many training steps of the first epoch (wall and CPU s/step), print JSON, exit")
     p.add_argument("--out")
     p.add_argument("--sims-out")
     a = p.parse_args()
@@ -365,6 +421,10 @@ def main():
         a.xattn = "batched" if a.model == "naaf" else "loop"
     if a.model == "naaf" and a.no_max_violation:
         p.error("NAAF's loss always takes the hardest negative (--no-max-violation is not an option of NAAF)")
+    if a.model == "imram" and a.iteration_step < 1:
+        p.error("--iteration-step must be at least 1")
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed); np.random.seed(a.seed); random.seed(a.seed)
     with open(a.vocab, encoding="utf-8") as f:
         word2idx = json.load(f)["word2idx"]
@@ -373,13 +433,20 @@ def main():
     img_dim = train.ims.shape[-1]
     if a.check_xattn:
         raise SystemExit(0 if check_xattn(train, word2idx, img_dim, a) < 1e-4 else 1)
-    if not a.out:
+    if not a.out and not a.time_steps:
         p.error("--out is required")
+    a.out = a.out or os.devnull
     if a.model == "vsrn":
         return train_vsrn(a, train, dev, test, word2idx, img_dim)
-    img = ImageEncoder(img_dim, a.embed_size, 1e-8 if scan else 0.0, pool=not scan)
-    txt = TextEncoder(len(word2idx), a.word_dim, a.embed_size, bi=scan, per_word=scan, eps=1e-8 if scan else 0.0)
-    params = list(img.parameters()) + list(txt.parameters())
+    if a.model == "imram":
+        a.net = ImramNet(a, len(word2idx), img_dim)
+        img, txt = a.net.img, a.net.txt
+        modules = collections.OrderedDict([("model", a.net.model)])
+    else:
+        img = ImageEncoder(img_dim, a.embed_size, 1e-8 if scan else 0.0, pool=not scan)
+        txt = TextEncoder(len(word2idx), a.word_dim, a.embed_size, bi=scan, per_word=scan, eps=1e-8 if scan else 0.0)
+        modules = collections.OrderedDict([("img", img), ("txt", txt)])
+    params = [q for m in modules.values() for q in m.parameters()]
     opt = torch.optim.Adam(params, lr=a.learning_rate)
     g = torch.Generator().manual_seed(a.seed)
     # NAAF's learned threshold and the statistics behind it (opt.thres, ... in the original), argparse's int 0 at start.
@@ -389,7 +456,9 @@ def main():
     state_path = a.out + ".state.pt"
     if os.path.exists(state_path):
         st = torch.load(state_path)
-        img.load_state_dict(st["img"]); txt.load_state_dict(st["txt"]); opt.load_state_dict(st["opt"])
+        for k, m in modules.items():
+            m.load_state_dict(st[k])
+        opt.load_state_dict(st["opt"])
         g.set_state(st["generator"])
         best, best_state, log, start = st["best"], st["best_state"], st["log"], st["epoch"]
         if naaf is not None:
@@ -400,7 +469,7 @@ def main():
     for epoch in range(start, a.num_epochs):
         for group in opt.param_groups:
             group["lr"] = a.learning_rate * (0.1 ** (epoch // a.lr_update))
-        t0, c0, total, updates, updated_batches = time.time(), time.process_time(), 0.0, 0, 0
+        t0, c0, total, updates, updated_batches, steps = time.time(), time.process_time(), 0.0, 0, 0, 0
         perm = torch.randperm(len(train.caps), generator=g).tolist()
         for b0 in range(0, len(perm), a.batch_size):
             images, tokens, lengths = train.batch(perm[b0:b0 + a.batch_size])
@@ -416,14 +485,25 @@ def main():
             nn.utils.clip_grad_norm_(params, a.grad_clip)
             opt.step()
             total += loss.item()
+            steps += 1
+            if a.time_steps:
+                print(f"step {steps}: {time.time() - t0:.1f}s, CPU {time.process_time() - c0:.1f}s", flush=True)
+                if steps == a.time_steps:
+                    t, c = time.time() - t0, time.process_time() - c0
+                    print(json.dumps({"model": a.model, "model_mode": getattr(a, "model_mode", None),
+                                      "iteration_step": getattr(a, "iteration_step", None), "steps": steps,
+                                      "seconds_per_step": t / steps, "cpu_seconds_per_step": c / steps,
+                                      "steps_per_epoch": -(-len(perm) // a.batch_size),
+                                      "threads": torch.get_num_threads()}))
+                    return
         train_seconds, train_cpu = time.time() - t0, time.process_time() - c0  # CPU time: a busy machine's honest measure
         m = metrics(similarity(img, txt, dev, a, naaf))
         if m["rsum"] > best:
             best = m["rsum"]
-            best_state = ([v.clone() for v in img.state_dict().values()], [v.clone() for v in txt.state_dict().values()])
+            best_state = tuple([v.clone() for v in mod.state_dict().values()] for mod in modules.values())
             best_naaf = dict(vars(naaf)) if naaf is not None else None
         entry = {"epoch": epoch + 1, "loss": total, "dev_rsum": m["rsum"], "train_seconds": train_seconds,
-                 "train_cpu_seconds": train_cpu, "seconds": time.time() - t0}
+                 "train_cpu_seconds": train_cpu, "seconds": time.time() - t0, "steps": steps}
         line = (f"epoch {epoch + 1} loss {total:.2f} dev rsum {m['rsum']:.1f} ({train_seconds:.1f}s training, "
                 f"{train_cpu:.1f}s CPU, {time.time() - t0:.1f}s)")
         if naaf is not None:
@@ -434,11 +514,13 @@ def main():
                      f"updates {updates} in {updated_batches} batches")
         print(line, flush=True)
         log.append(entry)
-        torch.save({"img": img.state_dict(), "txt": txt.state_dict(), "opt": opt.state_dict(), "generator": g.get_state(),
-                    "best": best, "best_state": best_state, "log": log, "epoch": epoch + 1,
-                    "naaf": dict(vars(naaf)) if naaf is not None else None, "best_naaf": best_naaf}, state_path + ".tmp")
+        state = {k: mod.state_dict() for k, mod in modules.items()}
+        state.update({"opt": opt.state_dict(), "generator": g.get_state(), "best": best, "best_state": best_state,
+                      "log": log, "epoch": epoch + 1, "naaf": dict(vars(naaf)) if naaf is not None else None,
+                      "best_naaf": best_naaf})
+        torch.save(state, state_path + ".tmp")
         os.replace(state_path + ".tmp", state_path)
-    for module, state in zip((img, txt), best_state):
+    for module, state in zip(modules.values(), best_state):
         for (k, v), s in zip(module.state_dict().items(), state):
             v.copy_(s)
     if naaf is not None:  # the original's model_best.pth.tar carries the opt (thresholds) of its epoch
@@ -449,6 +531,9 @@ def main():
     result.update({"best_dev_rsum": best, "epochs": log, "seed": a.seed, "model": a.model, "torch": torch.__version__})
     if naaf is not None:
         result["threshold_of_best"] = {k: best_naaf[k] for k in naaf_reference.STATE_KEYS}
+    if a.model == "imram":
+        result.update({"model_mode": a.model_mode, "iteration_step": a.iteration_step, "lambda_softmax": a.lambda_softmax,
+                       "no_IMRAM_norm": a.no_imram_norm})
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1)
     if a.sims_out:

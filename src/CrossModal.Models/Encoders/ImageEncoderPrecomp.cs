@@ -8,7 +8,7 @@ namespace CrossModal.Models.Encoders;
 /// vector (or of each region) to the joint space, then L2 normalisation x / (‖x‖ + eps) unless disabled.
 /// VSE++ pools regions by their mean before normalising (poolRegions); SCAN keeps them.
 /// Parameters are "fc.weight", "fc.bias" (Xavier-uniform weight, zero bias), or "fc.weight_g", "fc.weight_v",
-/// "fc.bias" for SCAN's weight_norm variant.
+/// "fc.bias" for SCAN's weight_norm variant; IMRAM names the same layer "fc_local" (<c>linearName</c>).
 /// </summary>
 public sealed class ImageEncoderPrecomp : Module
 {
@@ -16,16 +16,16 @@ public sealed class ImageEncoderPrecomp : Module
     private readonly WeightNormLinear? _fcWeightNorm;
 
     /// <summary>Creates the encoder.</summary>
-    public ImageEncoderPrecomp(int imgDim, int embedSize, Rng rng, bool noImgNorm, float eps, bool poolRegions, bool weightNorm = false)
+    public ImageEncoderPrecomp(int imgDim, int embedSize, Rng rng, bool noImgNorm, float eps, bool poolRegions, bool weightNorm = false, string linearName = "fc")
     {
         ImgDim = imgDim;
         NoImgNorm = noImgNorm;
         Eps = eps;
         PoolRegions = poolRegions;
-        if (weightNorm) _fcWeightNorm = RegisterModule("fc", new WeightNormLinear(imgDim, embedSize, rng));
+        if (weightNorm) _fcWeightNorm = RegisterModule(linearName, new WeightNormLinear(imgDim, embedSize, rng));
         else
         {
-            _fc = RegisterModule("fc", new Linear(imgDim, embedSize, rng));
+            _fc = RegisterModule(linearName, new Linear(imgDim, embedSize, rng));
             // VSE++/SCAN init_weights: U(-r, r), r = sqrt(6) / sqrt(in + out); bias 0.
             Init.XavierUniform(_fc.Weight, rng);
             _fc.Bias!.Data.Clear();

@@ -32,6 +32,16 @@ internal sealed class CheckpointFixture
     public static IReadOnlyList<string> NamesIn(string section) =>
         CheckpointManifest.Root.GetProperty(section).EnumerateObject().Select(p => p.Name).ToList();
 
+    /// <summary>A model folder listed in another manifest (imram_manifest.json) that uses the shared inputs.</summary>
+    public static CheckpointFixture ForFolder(string name, string method, string featureFolder) => new(name, method, featureFolder);
+
+    private CheckpointFixture(string name, string method, string featureFolder)
+    {
+        Name = name;
+        Method = method;
+        FeatureFolder = featureFolder;
+    }
+
     public string Name { get; }
 
     /// <summary>"vsepp" or "scan".</summary>
