@@ -207,20 +207,25 @@ public class ExactIndexTests
     [Fact]
     public void Should_SearchAppendedItems_AcrossStorageChunks()
     {
-        // A chunk holds 32 MB of rows: at dimension 2048 that is 4096 rows, so 9,000 rows span three chunks,
-        // added in uneven batches that straddle chunk boundaries.
-        int d = 2048, n = 9000;
+        // Chunks start at 256 KB and double: at dimension 256 they hold 256, 512, 1024, 2048, ... rows, so rows
+        // 255/256, 767/768 and 1791/1792 sit on either side of a boundary. Batches of uneven size straddle them.
+        int d = 256, n = 5000;
         var gallery = Vectors.RandomUnit(n, d, 10);
         using var index = new ExactIndex(d);
-        foreach (var (start, count) in new[] { (0, 1), (1, 4500), (4501, 4499) })
+        foreach (var (start, count) in new[] { (0, 1), (1, 700), (701, 1), (702, 2500), (3202, 1798) })
             index.Add(gallery.AsSpan(start * d, count * d), TestContext.Current.CancellationToken);
         Assert.Equal(n, index.Count);
-        var queries = new float[3 * d];
-        foreach (var (j, id) in new[] { (0, 0), (1, 4095), (2, 8999) }) gallery.AsSpan(id * d, d).CopyTo(queries.AsSpan(j * d));
-        var r = index.Search(queries, 1, TestContext.Current.CancellationToken);
-        Assert.Equal(new[] { 0, 4095, 8999 }, r.Ids.ToArray());
-        index.ScanMaxQueries = 0;
-        Assert.Equal(new[] { 0, 4095, 8999 }, index.Search(queries, 1, TestContext.Current.CancellationToken).Ids.ToArray());
+        int[] probes = { 0, 255, 256, 767, 768, 1791, 1792, 3839, 3840, 4999 };
+        var queries = probes.SelectMany(id => gallery.AsSpan(id * d, d).ToArray()).ToArray();
+        foreach (int scanMax in new[] { 0, ExactIndex.MaxScanQueries })
+        {
+            index.ScanMaxQueries = scanMax;
+            index.GemmBlockRows = 300;
+            var r = index.Search(queries.AsSpan(0, 4 * d), 1, TestContext.Current.CancellationToken); // 4 queries: scan or GEMM
+            Assert.Equal(probes[..4], r.Ids.ToArray());
+            r = index.Search(queries, 1, TestContext.Current.CancellationToken);
+            Assert.Equal(probes, r.Ids.ToArray());
+        }
     }
 
     [Fact]

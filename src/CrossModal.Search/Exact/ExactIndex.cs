@@ -179,8 +179,23 @@ public sealed unsafe class ExactIndex : IVectorIndex
         }
     }
 
+    /// <summary>
+    /// The last block list (it only changes when items are added or the block size changes); a reference, so
+    /// that concurrent searches never see a torn pair of key and list.
+    /// </summary>
+    private Tuple<int, int, (int FirstId, int Rows, nint Data)[]>? _blocks;
+
     /// <summary>The gallery cut into blocks of at most <paramref name="rows"/> rows that never cross a storage segment.</summary>
     private (int FirstId, int Rows, nint Data)[] Blocks(int rows)
+    {
+        var cached = _blocks;
+        if (cached is not null && cached.Item1 == rows && cached.Item2 == Count) return cached.Item3;
+        var blocks = CutBlocks(rows);
+        _blocks = Tuple.Create(rows, Count, blocks);
+        return blocks;
+    }
+
+    private (int FirstId, int Rows, nint Data)[] CutBlocks(int rows)
     {
         int count = 0;
         for (int s = 0; s < _rows.SegmentCount; s++) count += (_rows.Segment(s).Rows + rows - 1) / rows;
