@@ -15,11 +15,12 @@ public static class CliApp
     /// <summary>The root command with every verb.</summary>
     public static RootCommand Build()
     {
-        var root = new RootCommand("CrossModal: image-text matching (VSE++, SCAN, ...) - train, evaluate, search.");
+        var root = new RootCommand("CrossModal: image-text matching (VSE++, SCAN, ...): train, evaluate, search.");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(VocabCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
@@ -43,7 +44,8 @@ public static class CliApp
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or IOException or CliException or Training.TrainingDivergedException)
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or IOException
+            or UnauthorizedAccessException or CliException or Training.TrainingDivergedException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return DataError;

@@ -13,7 +13,7 @@ namespace CrossModal.Data;
 /// <param name="Tokens">[B * MaxLength] ids, row-major, zero-padded.</param>
 /// <param name="Lengths">True length of each row in ids, including &lt;start&gt; and &lt;end&gt;.</param>
 /// <param name="MaxLength">Lengths[0], the padded length.</param>
-public sealed record Batch(int[] CaptionIndices, int[] ImageIndices, Tensor Images, int[] Tokens, int[] Lengths, int MaxLength)
+public sealed record Batch(int[] CaptionIndices, int[] ImageIndices, Tensor Images, int[] Tokens, int[] Lengths, int MaxLength) : IBatch
 {
     /// <summary>Number of rows.</summary>
     public int Size => CaptionIndices.Length;

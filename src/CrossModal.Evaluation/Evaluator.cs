@@ -12,8 +12,8 @@ namespace CrossModal.Evaluation;
 public static class Evaluator
 {
     /// <summary>Evaluates <paramref name="models"/> (one, or an ensemble) on <paramref name="data"/>.</summary>
-    public static EvaluationResult Evaluate(IReadOnlyList<MatchingModel> models, PrecompDataset data, bool fold5 = false,
-        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    public static EvaluationResult Evaluate(IReadOnlyList<ModelHandle> models, PrecompDataset data, bool fold5 = false,
+        IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (models.Count == 0) throw new ArgumentException("No model to evaluate.");
         int n = data.ImageCount, m = data.CaptionCount;
@@ -26,16 +26,16 @@ public static class Evaluator
         for (int k = 0; k < models.Count; k++)
         {
             var model = models[k];
-            string label = $"model {k + 1}/{models.Count}";
-            progress?.Report($"{label}: encoding {n} images and {m} captions");
-            var split = EncodedSplit.Encode(model, data, cancellationToken: cancellationToken);
+            progress?.Report(new EvaluationProgress(k + 1, models.Count, EvaluationStage.Encoding, n, m));
+            var split = EncodedSplit.Encode(model, data, cancellationToken);
             var block = new float[(long)fi * fc];
             for (int f = 0; f < blocks; f++)
             {
-                string fold = fold5 ? $" of fold {f + 1}/5" : "";
+                int fold = fold5 ? f + 1 : 0, modelNumber = k + 1;
                 var scoreProgress = progress is null ? null : new SyncProgress<(int Done, int Total)>(p =>
                 {
-                    if (p.Done == p.Total || p.Done % 10 == 0) progress.Report($"{label}: scored {p.Done}/{p.Total} shards{fold}");
+                    if (p.Done == p.Total || p.Done % 10 == 0)
+                        progress.Report(new EvaluationProgress(modelNumber, models.Count, EvaluationStage.Scoring, n, m, p.Done, p.Total, fold));
                 });
                 SimilarityMatrix.ComputeBlock(model, split, f * fi, (f + 1) * fi, f * fc, (f + 1) * fc, block, scoreProgress, cancellationToken);
                 var dst = sums.AsSpan((int)((long)f * fi * fc), fi * fc);
@@ -45,8 +45,7 @@ public static class Evaluator
         if (models.Count > 1) System.Numerics.Tensors.TensorPrimitives.Multiply(sums, 1f / models.Count, sums);
         if (!fold5)
             return new EvaluationResult(Recall.Evaluate(sums, n, m), null, sums, new[] { n, m });
-        var folds = new RetrievalMetrics[5];
-        for (int f = 0; f < 5; f++) folds[f] = Recall.Evaluate(sums.AsSpan(f * fi * fc, fi * fc), fi, fc);
-        return new EvaluationResult(RetrievalMetrics.Average(folds), folds, sums, new[] { 5, fi, fc });
+        var (mean, folds) = Recall.EvaluateFolds(sums, 5, fi, fc);
+        return new EvaluationResult(mean, folds, sums, new[] { 5, fi, fc });
     }
 }

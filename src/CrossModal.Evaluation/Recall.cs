@@ -21,23 +21,18 @@ public static unsafe class Recall
     }
 
     /// <summary>
-    /// The COCO 1K protocol: the matrix is cut into five diagonal blocks (images f·N/5 ..., captions f·C/5 ...),
-    /// each evaluated on its own, the metrics averaged.
+    /// The COCO 1K protocol's summary: <paramref name="folds"/> blocks of images x captions stacked one after the
+    /// other (fold f = images f·N/5 ... against captions f·C/5 ..., the diagonal blocks of the 5K matrix), each
+    /// evaluated on its own, the metrics (not the ranks) averaged.
     /// </summary>
-    public static (RetrievalMetrics Mean, RetrievalMetrics[] Folds) EvaluateFold5(ReadOnlySpan<float> sims, int images, int captions, int captionsPerImage = 5)
+    public static (RetrievalMetrics Mean, RetrievalMetrics[] Folds) EvaluateFolds(ReadOnlySpan<float> blocks, int folds, int imagesPerFold, int captionsPerFold, int captionsPerImage = 5)
     {
-        if (images % 5 != 0 || captions != images * captionsPerImage)
-            throw new ArgumentException($"5-fold evaluation needs an image count divisible by 5 and {captionsPerImage} captions per image; got {images} images and {captions} captions (use the 5,000-image 'testall' split).");
-        int fi = images / 5, fc = captions / 5;
-        var folds = new RetrievalMetrics[5];
-        var block = new float[fi * fc];
-        for (int f = 0; f < 5; f++)
-        {
-            for (int i = 0; i < fi; i++)
-                sims.Slice((f * fi + i) * captions + f * fc, fc).CopyTo(block.AsSpan(i * fc, fc));
-            folds[f] = Evaluate(block, fi, fc, captionsPerImage);
-        }
-        return (RetrievalMetrics.Average(folds), folds);
+        long size = (long)imagesPerFold * captionsPerFold;
+        if (folds < 1 || blocks.Length != folds * size)
+            throw new ArgumentException($"{blocks.Length} scores are not {folds} blocks of {imagesPerFold} x {captionsPerFold}.");
+        var result = new RetrievalMetrics[folds];
+        for (int f = 0; f < folds; f++) result[f] = Evaluate(blocks.Slice((int)(f * size), (int)size), imagesPerFold, captionsPerFold, captionsPerImage);
+        return (RetrievalMetrics.Average(result), result);
     }
 
     /// <summary>0-based i2t rank of every image.</summary>

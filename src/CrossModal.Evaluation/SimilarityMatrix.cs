@@ -10,7 +10,7 @@ namespace CrossModal.Evaluation;
 public static class SimilarityMatrix
 {
     /// <summary>Scores every image against every caption; returns images x captions, row major.</summary>
-    public static float[] Compute(MatchingModel model, EncodedSplit split, IProgress<(int Done, int Total)>? progress = null,
+    public static float[] Compute(ModelHandle model, EncodedSplit split, IProgress<(int Done, int Total)>? progress = null,
         CancellationToken cancellationToken = default)
     {
         int n = split.Images.Count, m = split.Captions.Count;
@@ -20,10 +20,10 @@ public static class SimilarityMatrix
     }
 
     /// <summary>Scores images [i0, i1) against captions [j0, j1) into a (i1-i0) x (j1-j0) matrix.</summary>
-    public static void ComputeBlock(MatchingModel model, EncodedSplit split, int i0, int i1, int j0, int j1, Span<float> output,
+    public static void ComputeBlock(ModelHandle model, EncodedSplit split, int i0, int i1, int j0, int j1, Span<float> output,
         IProgress<(int Done, int Total)>? progress = null, CancellationToken cancellationToken = default)
     {
-        int shard = model.EvaluationShardSize;
+        int shard = model.ShardSize;
         int width = j1 - j0;
         long rowBlocks = ((long)(i1 - i0) + shard - 1) / shard, colBlocks = ((long)(j1 - j0) + shard - 1) / shard;
         int total = (int)Math.Max(1, rowBlocks * colBlocks), done = 0;

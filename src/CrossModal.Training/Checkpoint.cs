@@ -1,78 +1,74 @@
+using System.Text.Json;
 using CrossModal.Models;
+using CrossModal.Models.Files;
+using CrossModal.Models.Objectives;
 using CrossModal.Tensors;
-using CrossModal.Tensors.IO;
-using CrossModal.Tensors.Optim;
 
 namespace CrossModal.Training;
 
 /// <summary>
-/// CrossModal's checkpoint: one safetensors file. Tensors: the model's parameters under their PyTorch names with
-/// the original two state dicts prefixed "img_enc." and "txt_enc." (e.g. "img_enc.fc.weight",
-/// "txt_enc.rnn.weight_ih_l0"), and, for training checkpoints, the optimizer state under "optimizer.". String
-/// metadata: "format" = crossmodal-checkpoint/1, "model_config" (JSON, the original flag names), "vocab" (the SCAN
-/// vocabulary JSON), "train_options" and "train_state" (JSON). Written atomically (temporary file + rename).
+/// A training checkpoint: a <see cref="ModelFile"/> (the model's state dict, its configuration and vocabulary) plus
+/// what resuming needs. Tensors: each optimizer's state under "optimizer.{name}." (e.g.
+/// "optimizer.adam.exp_avg.img_enc.fc.weight"). Metadata: "optimizers" (JSON {name: step count}), "train_options"
+/// and "train_state" (JSON). Written atomically, like every model file.
 /// </summary>
 public static class Checkpoint
 {
-    /// <summary>The format tag.</summary>
-    public const string Format = "crossmodal-checkpoint/1";
-
-    private const string OptimizerPrefix = "optimizer.";
-
-    /// <summary>Writes a checkpoint atomically.</summary>
-    public static void Save(string path, MatchingModel model, string? vocabJson, Optimizer? optimizer = null,
+    /// <summary>Writes a checkpoint atomically; without an objective it is a plain model file with the run's options and state.</summary>
+    public static void Save(string path, RetrievalModel model, string? vocabJson, TrainingObjective? objective = null,
         TrainOptions? options = null, TrainState? state = null)
     {
-        var tensors = model.StateDict().ToList();
-        if (optimizer is not null) tensors.AddRange(optimizer.StateTensors().Select(t => (OptimizerPrefix + t.Name, t.Tensor)));
-        var metadata = new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>();
+        IEnumerable<(string, Tensor)>? tensors = null;
+        if (objective is not null)
         {
-            ["format"] = Format,
-            ["model_config"] = model.Config.ToJson(),
-        };
-        if (vocabJson is not null) metadata["vocab"] = vocabJson;
+            tensors = objective.Optimizers.SelectMany(o => o.Optimizer.StateTensors().Select(t => (o.Name + "." + t.Name, t.Tensor)));
+            metadata["optimizers"] = JsonSerializer.Serialize(objective.Optimizers.ToDictionary(o => o.Name, o => o.Optimizer.StepCount));
+        }
         if (options is not null) metadata["train_options"] = options.ToJson();
         if (state is not null) metadata["train_state"] = state.ToJson();
-        if (optimizer is not null) metadata["optimizer_step"] = optimizer.StepCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var int64 = tensors.Where(t => t.Name.EndsWith("num_batches_tracked", StringComparison.Ordinal)).Select(t => t.Name).ToHashSet();
-        Safetensors.Write(path, tensors, metadata, int64);
+        ModelFile.Save(path, model, vocabJson, tensors, metadata);
     }
 
-    /// <summary>Reads a checkpoint written by <see cref="Save"/>; errors name the file and what is wrong.</summary>
-    public static CheckpointContent Load(string path)
+    /// <summary>Reads a checkpoint (any model file; the training parts are null or empty when absent).</summary>
+    public static TrainingCheckpoint Load(string path)
     {
-        var file = Safetensors.Read(path);
-        if (!file.Metadata.TryGetValue("format", out var format) || format != Format)
-            throw new InvalidDataException($"{path}: not a CrossModal checkpoint (metadata 'format' is '{format ?? "missing"}', expected '{Format}'). For PyTorch checkpoints of the original code use a .pth.tar file.");
-        if (!file.Metadata.TryGetValue("model_config", out var configJson))
-            throw new InvalidDataException($"{path}: the checkpoint has no 'model_config' metadata.");
-        var config = ModelConfig.FromJson(configJson, path);
-        var model = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var optimizer = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, t) in file.Tensors)
-        {
-            if (name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)) optimizer[name[OptimizerPrefix.Length..]] = t;
-            else model[name] = t;
-        }
-        file.Metadata.TryGetValue("vocab", out var vocab);
+        var file = ModelFile.Read(path);
         TrainOptions? options = file.Metadata.TryGetValue("train_options", out var o) ? TrainOptions.FromJson(o, path) : null;
         TrainState? state = file.Metadata.TryGetValue("train_state", out var s) ? TrainState.FromJson(s, path) : null;
-        long step = file.Metadata.TryGetValue("optimizer_step", out var st) && long.TryParse(st, out var v) ? v : 0;
-        return new CheckpointContent(path, config, model, vocab, optimizer, step, options, state);
+        var steps = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (file.Metadata.TryGetValue("optimizers", out var json))
+        {
+            try
+            {
+                steps = JsonSerializer.Deserialize<Dictionary<string, long>>(json) ?? steps;
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path}: metadata 'optimizers' is not valid JSON: {e.Message}");
+            }
+        }
+        return new TrainingCheckpoint(file, options, state, steps);
     }
 
-    /// <summary>Builds the model a checkpoint describes and loads its weights (strict: every name must match).</summary>
-    public static MatchingModel CreateModel(CheckpointContent content)
+    /// <summary>Restores every optimizer of <paramref name="objective"/> from <paramref name="checkpoint"/>, by name.</summary>
+    public static void RestoreOptimizers(TrainingCheckpoint checkpoint, TrainingObjective objective)
     {
-        var model = ModelFactory.Create(content.Config, new Rng(0));
-        try
+        foreach (var o in objective.Optimizers)
         {
-            model.LoadStateDict(content.ModelTensors);
+            if (!checkpoint.OptimizerSteps.TryGetValue(o.Name, out long step))
+                throw new InvalidDataException($"{checkpoint.File.Path}: no state for optimizer '{o.Name}' (the checkpoint has: {string.Join(", ", checkpoint.OptimizerSteps.Keys)}).");
+            string prefix = o.Name + ".";
+            var state = checkpoint.File.TrainingTensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+            try
+            {
+                o.Optimizer.LoadState(state, step);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{checkpoint.File.Path}: optimizer '{o.Name}': {e.Message}");
+            }
         }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"{content.Path}: {e.Message}");
-        }
-        return model;
     }
 }

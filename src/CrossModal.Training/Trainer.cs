@@ -1,23 +1,25 @@
 using System.Diagnostics;
-using System.Text.Json;
-using CrossModal.Data;
+using System.Text.Json.Nodes;
 using CrossModal.Evaluation;
 using CrossModal.Models;
-using CrossModal.Models.Loss;
+using CrossModal.Models.Files;
+using CrossModal.Models.Objectives;
 using CrossModal.Tensors;
-using CrossModal.Tensors.Autograd;
 using CrossModal.Tensors.IO;
-using CrossModal.Tensors.Optim;
 using CrossModal.Text;
 
 namespace CrossModal.Training;
 
 /// <summary>
-/// The trainer every model shares (the originals' train.py): epochs of shuffled batches, the hinge loss on the
-/// batch's score matrix, gradient clipping, Adam with step decay, validation on the dev split after every epoch,
-/// the best model by rsum. Writes to the output folder: checkpoint.safetensors (every epoch, and on interruption),
-/// model_best.safetensors, metrics.jsonl (one line per epoch) and training_curve.svg. A run resumed from a
-/// checkpoint reaches the same result as an uninterrupted run with the same seed and thread count.
+/// The trainer every family shares (the originals' train.py): epochs of shuffled batches, each handed to the
+/// family's <see cref="TrainingObjective"/> (forward, backward, optimizer steps), validation with the family's
+/// measure at every epoch's end (and every --val-step iterations), the best model kept. Writes to the output folder:
+/// checkpoint.safetensors (every epoch, every --checkpoint-minutes/--checkpoint-steps inside an epoch, and on
+/// interruption), model_best.safetensors, metrics.jsonl (one line per validation) and training_curve.svg. A run
+/// resumed from any checkpoint reaches the same result as an uninterrupted run with the same seed and thread count:
+/// the checkpoint holds every optimizer, the shuffle generator's state at the epoch's start, the batches done and
+/// the model's own generator (dropout). A failed write (full disk, read-only folder) stops training with one
+/// <see cref="IOException"/> that says which checkpoint to resume from; the previous checkpoint stays intact.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -27,210 +29,314 @@ public sealed class Trainer : IDisposable
     /// <summary>Best model's file name.</summary>
     public const string BestName = "model_best.safetensors";
 
-    /// <summary>Per-epoch metrics file name.</summary>
+    /// <summary>Per-validation metrics file name.</summary>
     public const string MetricsName = "metrics.jsonl";
 
     /// <summary>Plot file name.</summary>
     public const string CurveName = "training_curve.svg";
 
     private readonly TrainOptions _options;
-    private readonly Vocabulary _vocab;
-    private readonly PrecompDataset _train, _val;
-    private readonly MatchingModel _model;
-    private readonly Adam _optimizer;
-    private readonly StepLr _schedule;
+    private readonly string? _vocabJson;
+    private readonly ITrainingData _data;
+    private readonly RetrievalModel _model;
+    private readonly TrainingObjective _objective;
     private readonly Rng _shuffleRng;
-    private readonly Rng _modelRng;
     private readonly List<EpochRecord> _history = new();
     private TrainState _state;
+    private long _lastSave;     // Clock timestamp of the last checkpoint written (or of the run's start)
+    private long? _savedStep;   // iteration the checkpoint on disk holds (null: none written for this run yet)
 
-    private Trainer(TrainOptions options, Vocabulary vocab, MatchingModel model, Rng shuffleRng, Rng modelRng, TrainState state, PrecompDataset train, PrecompDataset val)
+    private Trainer(TrainOptions options, string? vocabJson, ITrainingData data, RetrievalModel model, Rng shuffleRng, TrainState state)
     {
         _options = options;
-        _vocab = vocab;
+        _vocabJson = vocabJson;
+        _data = data;
         _model = model;
         _shuffleRng = shuffleRng;
-        _modelRng = modelRng;
         _state = state;
-        _train = train;
-        _val = val;
-        _optimizer = new Adam(model.NamedParameters(), options.LearningRate);
-        _schedule = new StepLr(options.LearningRate, options.LrUpdate);
+        _objective = model.Family.CreateObjective(model, options.Recipe);
     }
 
     /// <summary>The model being trained.</summary>
-    public MatchingModel Model => _model;
+    public RetrievalModel Model => _model;
 
-    /// <summary>Called after each epoch (for logging).</summary>
+    /// <summary>The run's options (a resumed run's include the intervals it was resumed with).</summary>
+    public TrainOptions Options => _options;
+
+    /// <summary>The time source of periodic checkpoints (--checkpoint-minutes); tests substitute a manual clock.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>Called after each validation (for logging).</summary>
     public Action<EpochRecord>? EpochCompleted { get; set; }
 
     /// <summary>
-    /// A new run. <paramref name="config"/> gives the method and its hyper-parameters; its img_dim and vocab_size
-    /// are taken from the data and the vocabulary.
+    /// Called between the backward pass and the optimizer step of every iteration with the parameters about to be
+    /// updated (data-parallel training all-reduces their gradients here).
     /// </summary>
-    public static Trainer Create(TrainOptions options, ModelConfig config, Vocabulary vocab)
+    public Action<IReadOnlyList<Tensor>>? AfterBackward { get; set; }
+
+    /// <summary>
+    /// A new run. <paramref name="config"/> gives the family and its hyper-parameters; the sizes the data dictates
+    /// (feature width, vocabulary size) are taken from the data and the vocabulary.
+    /// </summary>
+    public static Trainer Create(TrainOptions options, ModelConfig config, Vocabulary? vocab)
     {
         options.Validate();
-        var (train, val) = OpenData(options, vocab);
-        config = config with { ImgDim = train.FeatureDim, VocabSize = vocab.Count };
-        if (config.Model == "scan" && train.Regions == 0)
-            throw new InvalidDataException($"{train.FeaturesPath}: SCAN needs region features (N x R x D); this file holds one vector per image (N x {train.FeatureDim}).");
-        var rng = new Rng(options.Seed);
-        var model = ModelFactory.Create(config, rng);
-        var shuffle = rng.Fork();
-        var modelRng = rng.Fork();
-        var state = new TrainState { EpochShuffleState = shuffle.State, ModelRngState = modelRng.State };
-        return new Trainer(options, vocab, model, shuffle, modelRng, state, train, val);
-    }
-
-    /// <summary>Continues the run saved in <paramref name="checkpointPath"/>; the data and output folders may be moved.</summary>
-    public static Trainer Resume(string checkpointPath, string? dataPath = null, string? outputPath = null)
-    {
-        var content = Checkpoint.Load(checkpointPath);
-        if (content.Options is null || content.State is null || content.VocabJson is null || content.OptimizerTensors.Count == 0)
-            throw new InvalidDataException($"{checkpointPath}: not a training checkpoint (it lacks the optimizer state, training options or vocabulary); use model_best/checkpoint files written by 'crossmodal train'.");
-        var options = content.Options with
-        {
-            DataPath = dataPath ?? content.Options.DataPath,
-            OutputPath = outputPath ?? content.Options.OutputPath,
-        };
-        var vocab = Vocabulary.FromJson(content.VocabJson, checkpointPath);
-        var (train, val) = OpenData(options, vocab);
-        var model = Checkpoint.CreateModel(content);
-        var state = content.State;
-        var shuffle = new Rng(0) { State = state.EpochShuffleState };
-        var modelRng = new Rng(0) { State = state.ModelRngState };
-        var trainer = new Trainer(options, vocab, model, shuffle, modelRng, state, train, val);
-        trainer._optimizer.LoadState(content.OptimizerTensors, content.OptimizerStep);
-        trainer._history.AddRange(ReadHistory(Path.Combine(options.OutputPath, MetricsName), state.Epoch));
-        return trainer;
-    }
-
-    private static (PrecompDataset Train, PrecompDataset Val) OpenData(TrainOptions options, Vocabulary vocab)
-    {
-        var train = PrecompDataset.Open(options.DataPath, options.TrainSplit, vocab);
+        var family = config.Family;
+        var data = OpenData(family, options, vocab);
         try
         {
-            var val = PrecompDataset.Open(options.DataPath, options.ValSplit, vocab, options.ValMaxCaptions);
-            if (val.FeatureDim != train.FeatureDim || val.Regions != train.Regions)
-                throw new InvalidDataException($"{val.FeaturesPath}: features are {Math.Max(1, val.Regions)} x {val.FeatureDim}, the training split's are {Math.Max(1, train.Regions)} x {train.FeatureDim}.");
-            return (train, val);
+            config = config.ForData(data.Shape);
+            var rng = new Rng(options.Seed);
+            var model = family.Create(config, rng);
+            var shuffle = rng.Fork();
+            model.Noise.State = rng.Fork().State;
+            var state = new TrainState { EpochShuffleState = shuffle.State, ModelRngState = model.Noise.State };
+            return new Trainer(options, vocab?.ToJson(), data, model, shuffle, state);
         }
         catch
         {
-            train.Dispose();
+            data.Dispose();
             throw;
         }
     }
 
+    /// <summary>
+    /// Continues the run saved in <paramref name="checkpointPath"/>; the data and output folders may be moved, and
+    /// the checkpoint intervals changed (null keeps the run's).
+    /// </summary>
+    public static Trainer Resume(string checkpointPath, string? dataPath = null, string? outputPath = null,
+        double? checkpointMinutes = null, int? checkpointSteps = null)
+    {
+        var ckpt = Checkpoint.Load(checkpointPath);
+        if (ckpt.Options is null || ckpt.State is null || ckpt.OptimizerSteps.Count == 0)
+            throw new InvalidDataException($"{checkpointPath}: not a training checkpoint of this version (it lacks the optimizer state or the training options); use checkpoint.safetensors written by 'crossmodal train'.");
+        var options = ckpt.Options with
+        {
+            DataPath = dataPath ?? ckpt.Options.DataPath,
+            OutputPath = outputPath ?? ckpt.Options.OutputPath,
+            CheckpointMinutes = checkpointMinutes ?? ckpt.Options.CheckpointMinutes,
+            CheckpointSteps = checkpointSteps ?? ckpt.Options.CheckpointSteps,
+        };
+        options.Validate();
+        var vocab = ckpt.File.VocabJson is { } json ? Vocabulary.FromJson(json, checkpointPath) : null;
+        var model = ModelFile.CreateModel(ckpt.File);
+        var data = OpenData(model.Family, options, vocab);
+        try
+        {
+            var state = ckpt.State;
+            model.Noise.State = state.ModelRngState;
+            var trainer = new Trainer(options, ckpt.File.VocabJson, data, model, new Rng(0) { State = state.EpochShuffleState }, state)
+            {
+                _savedStep = state.Step,
+            };
+            Checkpoint.RestoreOptimizers(ckpt, trainer._objective);
+            trainer._history.AddRange(trainer.ReadHistory(Path.Combine(options.OutputPath, MetricsName)));
+            return trainer;
+        }
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
+    }
+
+    private static ITrainingData OpenData(ModelFamily family, TrainOptions options, Vocabulary? vocab) => family.Task switch
+    {
+        RetrievalTask.Instance => PrecompTrainingData.Open(family, options,
+            vocab ?? throw new ArgumentException($"model '{family.Name}' reads captions: it needs a vocabulary (--vocab).")),
+        _ => throw new NotSupportedException($"Training {family.Task}-level models is not available yet (model '{family.Name}')."),
+    };
+
     /// <summary>Trains until the last epoch or until <paramref name="cancellationToken"/> fires (then saves and returns).</summary>
     public TrainResult Run(IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(_options.OutputPath);
+        Persist(() => Directory.CreateDirectory(_options.OutputPath));
         string checkpointPath = Path.Combine(_options.OutputPath, CheckpointName);
         string bestPath = Path.Combine(_options.OutputPath, BestName);
+        // Temporary files of writes a crash interrupted (AtomicFile's ".name.pid.guid.tmp"): never read, only removed.
+        foreach (var name in new[] { CheckpointName, BestName, MetricsName, CurveName })
+            AtomicFile.RemoveLeftovers(Path.Combine(_options.OutputPath, name));
         RewriteMetrics();
-        var loader = new BatchLoader(_train, _options.BatchSize, shuffle: true, _shuffleRng);
-        int batchesPerEpoch = _options.MaxBatchesPerEpoch > 0 ? Math.Min(_options.MaxBatchesPerEpoch, loader.BatchesPerEpoch) : loader.BatchesPerEpoch;
-        var parameters = _model.Parameters();
+        _lastSave = Clock.GetTimestamp();
+        var recipe = _options.Recipe;
+        int batchesPerEpoch = _data.BatchesPerEpoch(recipe.BatchSize);
+        if (_options.MaxBatchesPerEpoch > 0) batchesPerEpoch = Math.Min(_options.MaxBatchesPerEpoch, batchesPerEpoch);
+        var measure = _model.Family.ValidationMeasure;
 
-        for (int epoch = _state.Epoch; epoch < _options.NumEpochs; epoch++)
+        for (int epoch = _state.Epoch; epoch < recipe.NumEpochs; epoch++)
         {
-            _schedule.Apply(_optimizer, epoch);
-            bool maxViolation = _options.MaxViolation && epoch >= _options.WarmupEpochs;
+            _objective.BeginEpoch(epoch);
             var clock = Stopwatch.StartNew();
-            int startBatch = _state.Epoch == epoch ? _state.BatchesDone : 0;
-            double lossSum = _state.Epoch == epoch ? _state.EpochLossSum : 0;
+            bool resumed = _state.Epoch == epoch;
+            int batch = resumed ? _state.BatchesDone : 0;
+            double lossSum = resumed ? _state.EpochLossSum : 0;
+            var termSums = resumed ? new Dictionary<string, double>(_state.EpochTermSums) : new Dictionary<string, double>();
             // The shuffle generator's state now (the epoch's start, also after a mid-epoch resume) fixes this
             // epoch's permutation: an interruption saves it so the resumed run draws the same one.
             var epochShuffleState = _shuffleRng.State;
-            int batch = startBatch;
             _model.Train();
-            foreach (var b in loader.Epoch(startBatch))
+            foreach (var b in _data.Epoch(recipe.BatchSize, _shuffleRng, batch))
             {
                 if (batch >= batchesPerEpoch) break;
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    _state = _state with { Epoch = epoch, BatchesDone = batch, EpochShuffleState = epochShuffleState, ModelRngState = _modelRng.State, EpochLossSum = lossSum };
-                    Checkpoint.Save(checkpointPath, _model, _vocab.ToJson(), _optimizer, _options, _state);
-                    return new TrainResult(true, _history.ToList(), _state.BestRsum, _state.BestEpoch, checkpointPath, bestPath);
+                    _state = MidEpochState(epoch, batch, epochShuffleState, lossSum, termSums);
+                    Save(checkpointPath);
+                    return new TrainResult(true, _history.ToList(), _state.BestScore, _state.BestEpoch, checkpointPath, bestPath);
                 }
-                float loss = TrainBatch(b, maxViolation, parameters);
-                if (!float.IsFinite(loss))
-                    throw new TrainingDivergedException($"The loss became {loss} at epoch {epoch + 1}, batch {batch + 1} (learning rate {_optimizer.LearningRate:G3}); the last good checkpoint is {checkpointPath}. Lower --learning-rate or check the features for extreme values.");
-                lossSum += loss;
+                var result = _objective.Step(b, new TrainingStep(epoch, _state.Step + 1, AfterBackward));
+                if (!double.IsFinite(result.Loss))
+                    throw new TrainingDivergedException($"The loss became {result.Loss} at epoch {epoch + 1}, batch {batch + 1} (learning rate {LearningRate:G3}); the last good checkpoint is {checkpointPath}. Lower --learning-rate or check the features for extreme values.");
+                lossSum += result.Loss;
+                foreach (var (k, v) in result.Terms) termSums[k] = termSums.GetValueOrDefault(k) + v;
                 batch++;
                 _state = _state with { Step = _state.Step + 1 };
-                progress?.Report(new TrainProgress(epoch, _options.NumEpochs, batch, batchesPerEpoch, lossSum / batch, _state.Step));
+                progress?.Report(new TrainProgress(epoch, recipe.NumEpochs, batch, batchesPerEpoch, lossSum / batch, _state.Step));
+                if (recipe.ValStep > 0 && _state.Step % recipe.ValStep == 0 && batch < batchesPerEpoch)
+                {
+                    var mid = Validate(epoch + 1, _state.Step, lossSum / batch, termSums, batch, clock.Elapsed.TotalSeconds, measure, bestPath);
+                    AppendRecord(mid);
+                }
+                MaybeSavePeriodicCheckpoint(checkpointPath, epoch, batch, batchesPerEpoch, epochShuffleState, lossSum, termSums);
             }
 
-            var metrics = Evaluator.Evaluate(new[] { _model }, _val, cancellationToken: CancellationToken.None).Metrics;
-            bool best = metrics.Rsum > _state.BestRsum;
+            var validation = _data.Validate(_model, measure, CancellationToken.None);
+            bool best = validation.Score > _state.BestScore;
             _state = _state with
             {
                 Epoch = epoch + 1,
                 BatchesDone = 0,
                 EpochShuffleState = _shuffleRng.State,
-                ModelRngState = _modelRng.State,
+                ModelRngState = _model.Noise.State,
                 EpochLossSum = 0,
-                BestRsum = best ? metrics.Rsum : _state.BestRsum,
+                EpochTermSums = new Dictionary<string, double>(),
+                BestScore = best ? validation.Score : _state.BestScore,
                 BestEpoch = best ? epoch + 1 : _state.BestEpoch,
             };
-            var record = new EpochRecord(epoch + 1, lossSum / Math.Max(1, batchesPerEpoch), _optimizer.LearningRate, clock.Elapsed.TotalSeconds, metrics, best);
-            Checkpoint.Save(checkpointPath, _model, _vocab.ToJson(), _optimizer, _options, _state);
-            if (best) Checkpoint.Save(bestPath, _model, _vocab.ToJson(), null, _options, _state);
-            _history.Add(record);
+            int n = Math.Max(1, batchesPerEpoch);
+            var record = new EpochRecord(epoch + 1, null, lossSum / n, termSums.ToDictionary(kv => kv.Key, kv => kv.Value / n), LearningRate,
+                clock.Elapsed.TotalSeconds, validation, best);
+            // The metrics line and the best model go first: a crash before the checkpoint is written leaves lines the
+            // previous checkpoint does not cover, which the resumed run drops and writes again identically.
+            AppendRecord(record);
+            if (best) Persist(() => Checkpoint.Save(bestPath, _model, _vocabJson, null, _options, _state));
+            Save(checkpointPath);
+        }
+        return new TrainResult(false, _history.ToList(), _state.BestScore, _state.BestEpoch, checkpointPath, bestPath);
+    }
+
+    /// <summary>A mid-epoch validation (every --val-step iterations): the best model is saved when it improves.</summary>
+    private EpochRecord Validate(int epoch, long iteration, double meanLoss, Dictionary<string, double> termSums, int batches, double seconds,
+        ValidationMeasure measure, string bestPath)
+    {
+        var validation = _data.Validate(_model, measure, CancellationToken.None);
+        bool best = validation.Score > _state.BestScore;
+        if (best)
+        {
+            _state = _state with { BestScore = validation.Score, BestEpoch = epoch };
+            Persist(() => Checkpoint.Save(bestPath, _model, _vocabJson, null, _options, _state));
+        }
+        return new EpochRecord(epoch, iteration, meanLoss, termSums.ToDictionary(kv => kv.Key, kv => kv.Value / batches), LearningRate, seconds, validation, best);
+    }
+
+    private float LearningRate => _objective.Optimizers[0].Optimizer.LearningRate;
+
+    /// <summary>
+    /// Saves a checkpoint inside an epoch when --checkpoint-steps iterations or --checkpoint-minutes have passed since
+    /// the last save, so a crash (kill -9, the out-of-memory killer, a pre-empted machine) loses at most that much
+    /// work. It holds exactly what an interruption saves (batches done, the shuffle state at the epoch's start, the
+    /// model's generator, the loss sums), so a run resumed from it continues as the uninterrupted run does. Never
+    /// after the epoch's last batch: the epoch-end checkpoint follows there.
+    /// </summary>
+    private void MaybeSavePeriodicCheckpoint(string path, int epoch, int batch, int batchesPerEpoch, ulong[] epochShuffleState,
+        double lossSum, Dictionary<string, double> termSums)
+    {
+        if (batch >= batchesPerEpoch) return;
+        bool bySteps = _options.CheckpointSteps > 0 && _state.Step % _options.CheckpointSteps == 0;
+        bool byTime = _options.CheckpointMinutes > 0 && Clock.GetElapsedTime(_lastSave).TotalMinutes >= _options.CheckpointMinutes;
+        if (!bySteps && !byTime) return;
+        _state = MidEpochState(epoch, batch, epochShuffleState, lossSum, termSums);
+        Save(path);
+    }
+
+    /// <summary>The state of a run stopped after <paramref name="batch"/> batches of 0-based <paramref name="epoch"/>.</summary>
+    private TrainState MidEpochState(int epoch, int batch, ulong[] epochShuffleState, double lossSum, Dictionary<string, double> termSums) =>
+        _state with
+        {
+            Epoch = epoch, BatchesDone = batch, EpochShuffleState = epochShuffleState, ModelRngState = _model.Noise.State,
+            EpochLossSum = lossSum, EpochTermSums = new Dictionary<string, double>(termSums),
+        };
+
+    private void Save(string path)
+    {
+        Persist(() => Checkpoint.Save(path, _model, _vocabJson, _objective, _options, _state));
+        _savedStep = _state.Step;
+        _lastSave = Clock.GetTimestamp();
+    }
+
+    /// <summary>
+    /// Runs one write of the run's outputs. A failure (a full disk, a read-only folder) stops training: the
+    /// <see cref="IOException"/> keeps the writer's message (which file, the previous one unchanged) and adds which
+    /// checkpoint to continue from.
+    /// </summary>
+    private void Persist(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string checkpoint = Path.Combine(_options.OutputPath, CheckpointName);
+            string resume = _savedStep is { } step
+                ? $"{checkpoint} holds the run up to iteration {step}: free some space or make the folder writable, then continue with --resume {checkpoint}."
+                : "no checkpoint has been written for this run yet.";
+            throw new IOException($"{e.Message.TrimEnd('.', ' ')}. Training stopped after iteration {_state.Step}; {resume}", e);
+        }
+    }
+
+    private void AppendRecord(EpochRecord record)
+    {
+        _history.Add(record);
+        Persist(() =>
+        {
             File.AppendAllText(Path.Combine(_options.OutputPath, MetricsName), record.ToJsonLine() + "\n");
             TrainingCurve.Write(Path.Combine(_options.OutputPath, CurveName), _history);
-            EpochCompleted?.Invoke(record);
-        }
-        return new TrainResult(false, _history.ToList(), _state.BestRsum, _state.BestEpoch, checkpointPath, bestPath);
+        });
+        EpochCompleted?.Invoke(record);
     }
 
-    private float TrainBatch(Batch b, bool maxViolation, List<Tensor> parameters)
-    {
-        using var scope = TensorScope.Begin();
-        var images = _model.EncodeImages(b.Images);
-        var captions = _model.EncodeCaptions(b.Tokens, b.Lengths, b.MaxLength);
-        var scores = _model.Scores(images, captions, b.Lengths);
-        var loss = ContrastiveLoss.Compute(scores, _options.Margin, maxViolation);
-        float value = loss.ToScalar();
-        if (!float.IsFinite(value)) return value;
-        _optimizer.ZeroGrad();
-        Tape.Backward(loss);
-        if (_options.GradClip > 0) GradClip.ClipByTotalNorm(parameters, _options.GradClip);
-        _optimizer.Step();
-        return value;
-    }
-
-    /// <summary>Keeps only metrics lines of epochs the checkpoint covers (a crash may have left later ones).</summary>
+    /// <summary>Keeps only metrics lines the checkpoint covers (a crash may have left later ones).</summary>
     private void RewriteMetrics()
     {
         string path = Path.Combine(_options.OutputPath, MetricsName);
-        AtomicFile.WriteAllText(path, string.Concat(_history.Select(r => r.ToJsonLine() + "\n")));
+        Persist(() => AtomicFile.WriteAllText(path, string.Concat(_history.Select(r => r.ToJsonLine() + "\n"))));
     }
 
-    private static IEnumerable<EpochRecord> ReadHistory(string path, int upToEpoch)
+    /// <summary>The records of metrics.jsonl that the checkpoint's state covers: completed epochs, and mid-epoch validations up to its iteration.</summary>
+    private IEnumerable<EpochRecord> ReadHistory(string path)
     {
         if (!File.Exists(path)) yield break;
         foreach (var line in File.ReadAllLines(path))
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonElement e;
-            try { e = JsonDocument.Parse(line).RootElement; }
-            catch (JsonException) { continue; }
-            int epoch = e.GetProperty("epoch").GetInt32();
-            if (epoch > upToEpoch) continue;
-            static DirectionMetrics D(JsonElement d) => new(d.GetProperty("r1").GetDouble(), d.GetProperty("r5").GetDouble(), d.GetProperty("r10").GetDouble(), d.GetProperty("medr").GetDouble(), d.GetProperty("meanr").GetDouble());
-            yield return new EpochRecord(epoch, e.GetProperty("loss").GetDouble(), e.GetProperty("lr").GetSingle(), e.GetProperty("seconds").GetDouble(),
-                new RetrievalMetrics(D(e.GetProperty("i2t")), D(e.GetProperty("t2i"))), e.GetProperty("best").GetBoolean());
+            JsonNode? node;
+            try { node = JsonNode.Parse(line); }
+            catch (System.Text.Json.JsonException) { continue; }
+            if (node?["measure"] is null) continue;
+            var record = EpochRecord.FromJson(node, ReadMetrics);
+            bool covered = record.Iteration is { } it ? it <= _state.Step : record.Epoch <= _state.Epoch;
+            if (covered) yield return record;
         }
     }
 
-    /// <summary>Releases the memory-mapped data.</summary>
-    public void Dispose()
+    private IMetrics ReadMetrics(JsonNode node) => _model.Family.Task switch
     {
-        _train.Dispose();
-        _val.Dispose();
-    }
+        RetrievalTask.Instance => RetrievalMetrics.FromJson(node),
+        _ => throw new NotSupportedException($"No metrics reader for {_model.Family.Task}-level models."),
+    };
+
+    /// <summary>Releases the memory-mapped data.</summary>
+    public void Dispose() => _data.Dispose();
 }

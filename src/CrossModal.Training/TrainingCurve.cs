@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CrossModal.Models;
 using CrossModal.Tensors.IO;
 
 namespace CrossModal.Training;
@@ -10,27 +11,29 @@ namespace CrossModal.Training;
 /// </summary>
 public static class TrainingCurve
 {
-    /// <summary>Writes the plot for <paramref name="epochs"/> to <paramref name="path"/> (atomically).</summary>
-    public static void Write(string path, IReadOnlyList<EpochRecord> epochs)
+    /// <summary>Writes the plot of the epoch-end records of <paramref name="records"/> to <paramref name="path"/> (atomically).</summary>
+    public static void Write(string path, IReadOnlyList<EpochRecord> records)
     {
+        var epochs = records.Where(r => r.Iteration is null).ToList();
+        string measure = epochs.Count > 0 ? ConfigJson.EnumName(epochs[^1].Validation.Measure) : "rsum";
         const int w = 720, h = 400, left = 70, right = 70, top = 40, bottom = 50;
         int pw = w - left - right, ph = h - top - bottom;
         var sb = new StringBuilder();
         var ci = CultureInfo.InvariantCulture;
         sb.Append(ci, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n");
         sb.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        sb.Append(ci, $"<text x=\"{w / 2}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">Training loss and validation rsum</text>\n");
+        sb.Append(ci, $"<text x=\"{w / 2}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">Training loss and validation {measure}</text>\n");
         sb.Append(ci, $"<rect x=\"{left}\" y=\"{top}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#888\"/>\n");
         if (epochs.Count > 0)
         {
             int n = epochs.Count;
             double x(int i) => left + (n == 1 ? pw / 2.0 : pw * i / (double)(n - 1));
             var (lossMin, lossMax) = Range(epochs.Select(e => e.Loss));
-            var (rMin, rMax) = Range(epochs.Select(e => e.Validation.Rsum));
+            var (rMin, rMax) = Range(epochs.Select(e => e.Validation.Score));
             double yl(double v) => top + ph - (v - lossMin) / (lossMax - lossMin) * ph;
             double yr(double v) => top + ph - (v - rMin) / (rMax - rMin) * ph;
             Polyline(sb, epochs.Select((e, i) => (x(i), yl(e.Loss))), "#1f77b4");
-            Polyline(sb, epochs.Select((e, i) => (x(i), yr(e.Validation.Rsum))), "#d62728");
+            Polyline(sb, epochs.Select((e, i) => (x(i), yr(e.Validation.Score))), "#d62728");
             for (int t = 0; t <= 4; t++)
             {
                 double fy = top + ph - ph * t / 4.0;
@@ -42,7 +45,7 @@ public static class TrainingCurve
         }
         sb.Append(ci, $"<text x=\"{w / 2}\" y=\"{h - 12}\" text-anchor=\"middle\">epoch</text>\n");
         sb.Append(ci, $"<text x=\"16\" y=\"{top + ph / 2}\" fill=\"#1f77b4\" transform=\"rotate(-90 16 {top + ph / 2})\" text-anchor=\"middle\">training loss (mean per batch)</text>\n");
-        sb.Append(ci, $"<text x=\"{w - 14}\" y=\"{top + ph / 2}\" fill=\"#d62728\" transform=\"rotate(90 {w - 14} {top + ph / 2})\" text-anchor=\"middle\">validation rsum</text>\n");
+        sb.Append(ci, $"<text x=\"{w - 14}\" y=\"{top + ph / 2}\" fill=\"#d62728\" transform=\"rotate(90 {w - 14} {top + ph / 2})\" text-anchor=\"middle\">validation {measure}</text>\n");
         sb.Append("</svg>\n");
         AtomicFile.WriteAllText(path, sb.ToString());
     }

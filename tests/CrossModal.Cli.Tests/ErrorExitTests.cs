@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using CrossModal.Tests;
 
 namespace CrossModal.Cli.Tests;
@@ -44,6 +45,24 @@ public class ErrorExitTests
     }
 
     [Fact]
+    public void Should_ExitWith1AndOneLine_WhenTheOutputFolderIsReadOnly()
+    {
+        using var data = new TinyPrecomp();
+        using var disk = new TmpfsFolder(kilobytes: 256);
+        disk.SetReadOnly(true);
+        try
+        {
+            var (exit, _, err) = CliRun.Run("train", "--data", data.Directory, "--vocab", data.VocabPath, "--out", disk.Directory, "--num-epochs", "1");
+            Assert.Equal(1, exit);
+            Assert.Single(err.Trim().Split('\n'));
+            Assert.StartsWith($"error: {Path.Combine(disk.Directory, "metrics.jsonl")}: could not be written (", err);
+            Assert.Contains("Read-only file system", err);
+            Assert.Contains("Training stopped after iteration 0; no checkpoint has been written for this run yet.", err);
+        }
+        finally { disk.SetReadOnly(false); }
+    }
+
+    [Fact]
     public void Should_ExitWith1_WhenTheVocabularyIsNotJson()
     {
         using var data = new TinyPrecomp();
@@ -62,13 +81,74 @@ public class ErrorExitTests
             "--num-epochs", "3", "--batch-size", "20", "--embed-size", "16", "--word-dim", "8", "--learning-rate", "0.002");
         Assert.Equal(0, exit);
         Assert.Equal(3, stdout.Split('\n').Count(l => l.StartsWith("epoch", StringComparison.Ordinal)));
+
+        // eval of the best model on the dev split reproduces the trainer's validation of that epoch.
+        var best = File.ReadAllLines(Path.Combine(output, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).Last(n => (bool)n["best"]!);
+        string devJson = Path.Combine(data.Directory, "dev.json");
+        Assert.Equal(0, CliRun.Run("eval", "--checkpoint", Path.Combine(output, "model_best.safetensors"), "--data", data.Directory, "--split", "dev", "--json", devJson).Exit);
+        Assert.Equal(best["rsum"]!.GetValue<double>(), JsonNode.Parse(File.ReadAllText(devJson))!["rsum"]!.GetValue<double>(), 9);
+
+        // On test: the JSON metrics are those of the written similarity matrix, ranked independently here.
         string json = Path.Combine(data.Directory, "metrics.json"), sims = Path.Combine(data.Directory, "sims.npy");
         var (evalExit, evalOut, _) = CliRun.Run("eval", "--checkpoint", Path.Combine(output, "model_best.safetensors"), "--data", data.Directory,
             "--split", "test", "--json", json, "--sims-out", sims);
         Assert.Equal(0, evalExit);
         Assert.Contains("rsum", evalOut);
-        var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json)).RootElement;
-        Assert.True(doc.GetProperty("i2t").GetProperty("r10").GetDouble() >= 0);
-        Assert.Equal(new[] { 6, 30 }, CrossModal.Tensors.IO.Npy.ReadHeader(sims).Shape);
+        var matrix = CrossModal.Tensors.IO.Npy.ReadFloat32(sims);
+        Assert.Equal(new[] { 6, 30 }, matrix.Shape);
+        var doc = JsonNode.Parse(File.ReadAllText(json))!;
+        var s = matrix.ToArray();
+        // i2t: an image's rank is its best caption's position in its row; t2i: a caption's image's position in its column.
+        int[] i2t = Enumerable.Range(0, 6).Select(i => Enumerable.Range(5 * i, 5).Min(c => Enumerable.Range(0, 30).Count(k => s[i * 30 + k] > s[i * 30 + c]))).ToArray();
+        int[] t2i = Enumerable.Range(0, 30).Select(c => Enumerable.Range(0, 6).Count(k => s[k * 30 + c] > s[c / 5 * 30 + c])).ToArray();
+        Assert.Equal(100.0 * i2t.Count(r => r < 5) / 6, doc["i2t"]!["r5"]!.GetValue<double>(), 9);
+        Assert.Equal(100.0 * t2i.Count(r => r < 1) / 30, doc["t2i"]!["r1"]!.GetValue<double>(), 9);
+    }
+
+    [Fact]
+    public void Should_ExitWith1_WhenAnOptionIsNotTheModels()
+    {
+        using var data = new TinyPrecomp();
+        var (exit, _, err) = CliRun.Run("train", "--model", "vsepp", "--cross-attn", "i2t", "--data", data.Directory, "--vocab", data.VocabPath, "--out", Path.Combine(data.Directory, "out"));
+        Assert.Equal(1, exit);
+        Assert.StartsWith("error: --cross-attn is not an option of model 'vsepp' (its options: --embed-size", err);
+    }
+
+    [Fact]
+    public void Should_ExitWith1_WhenThePresetIsAnotherModels()
+    {
+        var (exit, _, err) = CliRun.Run("train", "--model", "vsepp", "--preset", "scan-t2i-avg", "--data", "d", "--vocab", "v", "--out", "o");
+        Assert.Equal(1, exit);
+        Assert.Contains("--preset scan-t2i-avg is a scan setting, but --model says vsepp", err);
+    }
+
+    [Fact]
+    public void Should_PrintOneJsonObjectPerEpoch_WithJson()
+    {
+        using var data = new TinyPrecomp();
+        string output = Path.Combine(data.Directory, "out");
+        var (exit, stdout, _) = CliRun.Run("train", "--json", "--data", data.Directory, "--vocab", data.VocabPath, "--out", output,
+            "--num-epochs", "2", "--batch-size", "20", "--embed-size", "8", "--word-dim", "4");
+        Assert.Equal(0, exit);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.Equal(File.ReadAllLines(Path.Combine(output, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!["rsum"]!.GetValue<double>()),
+            lines.Take(2).Select(l => l["rsum"]!.GetValue<double>()));
+        Assert.Equal([1, 2], lines.Take(2).Select(l => l["epoch"]!.GetValue<int>()));
+        Assert.True(lines[2]["done"]!.GetValue<bool>());
+        Assert.Equal(Path.Combine(output, "model_best.safetensors"), lines[2]["best_path"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Should_ListEveryFamilyAndPreset_WithModelsJson()
+    {
+        var (exit, stdout, _) = CliRun.Run("models", "--json");
+        Assert.Equal(0, exit);
+        var families = JsonNode.Parse(stdout)!.AsArray();
+        Assert.Equal(CrossModal.Models.ModelFamilies.All.Select(f => f.Name), families.Select(f => f!["model"]!.GetValue<string>()));
+        var scan = families.Single(f => f!["model"]!.GetValue<string>() == "scan")!;
+        var avg = scan["presets"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "scan-t2i-avg")!;
+        Assert.Equal("Mean", avg["config"]!["agg_func"]!.GetValue<string>());
+        Assert.Equal(9, avg["config"]!["lambda_softmax"]!.GetValue<double>());
     }
 }

@@ -1,5 +1,7 @@
 using CrossModal.Data;
 using CrossModal.Models;
+using CrossModal.Models.Scan;
+using CrossModal.Models.Vse;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Threading;
 using CrossModal.Tests;
@@ -10,8 +12,15 @@ namespace CrossModal.Evaluation.Tests;
 /// <summary>The protocols end to end on a small split, with untrained models (the scores only need to vary).</summary>
 public class EvaluatorTests
 {
-    private static MatchingModel Model(string kind, ulong seed, int vocab) =>
-        ModelFactory.Create(new ModelConfig { Model = kind, ImgDim = 8, EmbedSize = 6, WordDim = 4, VocabSize = vocab, BiGru = kind == "scan" }, new Rng(seed));
+    private static ModelHandle Model(string kind, ulong seed, Vocabulary vocab)
+    {
+        MatchingConfig config = kind == "scan"
+            ? new ScanConfig { ImgDim = 8, EmbedSize = 6, WordDim = 4, VocabSize = vocab.Count }
+            : new VseConfig { ImgDim = 8, EmbedSize = 6, WordDim = 4, VocabSize = vocab.Count };
+        var model = (MatchingModel)config.Family.Create(config, new Rng(seed));
+        model.Eval();
+        return new ModelHandle(model, vocab);
+    }
 
     [Theory]
     [InlineData("vsepp", 0)]
@@ -21,14 +30,16 @@ public class EvaluatorTests
         using var data = new TinyPrecomp(testImages: 10, regions: regions);
         var vocab = Vocabulary.Load(data.VocabPath);
         using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
-        var model = Model(kind, 1, vocab.Count);
+        var model = Model(kind, 1, vocab);
         var full = Evaluator.Evaluate(new[] { model }, test, cancellationToken: TestContext.Current.CancellationToken);
         var folds = Evaluator.Evaluate(new[] { model }, test, fold5: true, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(new[] { 10, 50 }, full.SimilarityShape);
         Assert.Equal(new[] { 5, 2, 10 }, folds.SimilarityShape);
-        var (expected, expectedFolds) = Recall.EvaluateFold5(full.Similarities, 10, 50);
-        Assert.Equal(expected, folds.Metrics);
+        // Each fold's metrics are those of the full matrix's diagonal block, and the summary is their mean.
+        var expectedFolds = Enumerable.Range(0, 5).Select(f => Recall.Evaluate(
+            Enumerable.Range(0, 2).SelectMany(i => full.Similarities.AsSpan((2 * f + i) * 50 + 10 * f, 10).ToArray()).ToArray(), 2, 10)).ToArray();
         Assert.Equal(expectedFolds, folds.Folds);
+        Assert.Equal(RetrievalMetrics.Average(expectedFolds), folds.Metrics);
         // Fold f's block is the full matrix's diagonal block f.
         for (int f = 0; f < 5; f++)
             for (int i = 0; i < 2; i++)
@@ -42,8 +53,8 @@ public class EvaluatorTests
         using var data = new TinyPrecomp(testImages: 6, regions: 3);
         var vocab = Vocabulary.Load(data.VocabPath);
         using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
-        var a = Model("scan", 1, vocab.Count);
-        var b = Model("scan", 2, vocab.Count);
+        var a = Model("scan", 1, vocab);
+        var b = Model("scan", 2, vocab);
         var sa = Evaluator.Evaluate(new[] { a }, test, cancellationToken: TestContext.Current.CancellationToken).Similarities;
         var sb = Evaluator.Evaluate(new[] { b }, test, cancellationToken: TestContext.Current.CancellationToken).Similarities;
         var ensemble = Evaluator.Evaluate(new[] { a, b }, test, cancellationToken: TestContext.Current.CancellationToken);
@@ -57,7 +68,7 @@ public class EvaluatorTests
         using var data = new TinyPrecomp(testImages: 6);
         var vocab = Vocabulary.Load(data.VocabPath);
         using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
-        var e = Assert.Throws<ArgumentException>(() => Evaluator.Evaluate(new[] { Model("vsepp", 1, vocab.Count) }, test, fold5: true, cancellationToken: TestContext.Current.CancellationToken));
+        var e = Assert.Throws<ArgumentException>(() => Evaluator.Evaluate(new[] { Model("vsepp", 1, vocab) }, test, fold5: true, cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("testall", e.Message);
     }
 
@@ -68,8 +79,8 @@ public class EvaluatorTests
         var vocab = Vocabulary.Load(data.VocabPath);
         using var test = PrecompDataset.Open(data.Directory, "test", vocab, cancellationToken: TestContext.Current.CancellationToken);
         var messages = new List<string>();
-        Evaluator.Evaluate(seeds.Select(seed => Model("scan", seed, vocab.Count)).ToArray(), test, fold5: fold5,
-            progress: new SyncProgress<string>(messages.Add), cancellationToken: TestContext.Current.CancellationToken);
+        Evaluator.Evaluate(seeds.Select(seed => Model("scan", seed, vocab)).ToArray(), test, fold5: fold5,
+            progress: new SyncProgress<EvaluationProgress>(p => messages.Add(p.ToString())), cancellationToken: TestContext.Current.CancellationToken);
         return messages;
     }
 

@@ -62,11 +62,13 @@ public class RecallTests
             for (int j = 0; j < c; j++)
             {
                 int fold = i / 2;
-                if (j / 10 != fold) { s[i * c + j] = 5f; continue; } // outside the fold: must be ignored
+                if (j / 10 != fold) { s[i * c + j] = 5f; continue; } // outside the fold: not in any block
                 bool own = j / 5 == i;
                 s[i * c + j] = fold < 3 ? (own ? 1f : 0f) : (own ? 0f : 1f);
             }
-        var (mean, folds) = Recall.EvaluateFold5(s, n, c);
+        // The protocol scores the five diagonal blocks only: stack them.
+        var blocks = Enumerable.Range(0, 5).SelectMany(f => Enumerable.Range(0, 2).SelectMany(i => s.AsSpan((2 * f + i) * c + 10 * f, 10).ToArray())).ToArray();
+        var (mean, folds) = Recall.EvaluateFolds(blocks, 5, 2, 10);
         Assert.Equal(600, folds[0].Rsum);
         // Reversed fold: every image's captions all rank after the other image's 5 -> rank 5 (i2t);
         // every caption's image ranks 1 (t2i).
@@ -81,10 +83,10 @@ public class RecallTests
     }
 
     [Fact]
-    public void Should_RejectFold5_WhenImagesDoNotSplit()
+    public void Should_RejectFolds_WhenTheBlocksDoNotFit()
     {
-        var e = Assert.Throws<ArgumentException>(() => Recall.EvaluateFold5(new float[7 * 35], 7, 35));
-        Assert.Contains("testall", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => Recall.EvaluateFolds(new float[7 * 35], 5, 1, 7));
+        Assert.Contains("are not 5 blocks of 1 x 7", e.Message);
     }
 
     [Fact]

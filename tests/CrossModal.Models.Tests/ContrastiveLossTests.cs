@@ -31,7 +31,9 @@ public class ContrastiveLossTests
     {
         var s = Tensor.FromArray(new float[] { 1f, 0f, 0f, 1f }, 2, 2);
         Assert.Equal(0f, ContrastiveLoss.Compute(s, 0.2f, false).ToScalar());
-        // Margin larger than the gap: each of the 4 hinges is 0.5 + 0 - 1 < 0 ... with margin 1.5 they are 0.5 each.
+        // Margin 0.2: every hinge is [0.2 + 0 - 1]+ = 0. Margin 1.5: each of the four off-diagonal hinges is
+        // 1.5 + 0 - 1 = 0.5, so the sum of hinges is 4 x 0.5 = 2, and the max of hinges (one per row, one per
+        // column) is also 2 x 0.5 + 2 x 0.5 = 2.
         Assert.Equal(2f, ContrastiveLoss.Compute(s, 1.5f, false).ToScalar(), 6);
         Assert.Equal(2f, ContrastiveLoss.Compute(s, 1.5f, true).ToScalar(), 6);
     }

@@ -1,3 +1,4 @@
+using CrossModal.Models.Attention;
 using CrossModal.Models.Scan;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Autograd;

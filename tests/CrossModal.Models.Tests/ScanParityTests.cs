@@ -1,3 +1,4 @@
+using CrossModal.Models.Attention;
 using CrossModal.Models.Scan;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Autograd;
@@ -29,9 +30,12 @@ public class ScanParityTests
     {
         var inputs = Safetensors.Read(TestData.Fixture("scan", "inputs.safetensors"));
         var expected = Safetensors.Read(TestData.Fixture("scan", $"{direction}_{norm}_{agg}.safetensors"));
-        var config = new ModelConfig
+        var config = new ScanConfig
         {
-            Model = "scan", VocabSize = 10, CrossAttn = direction, RawFeatureNorm = norm, AggFunc = agg,
+            VocabSize = 10,
+            CrossAttn = FlagValues.Parse<AttentionDirection>(direction, "cross_attn"),
+            RawFeatureNorm = FlagValues.Parse<RawFeatureNorm>(norm, "raw_feature_norm"),
+            AggFunc = FlagValues.Parse<Aggregation>(agg, "agg_func"),
             LambdaSoftmax = float.Parse(expected.Metadata["lambda_softmax"], System.Globalization.CultureInfo.InvariantCulture),
             LambdaLse = float.Parse(expected.Metadata["lambda_lse"], System.Globalization.CultureInfo.InvariantCulture),
         };

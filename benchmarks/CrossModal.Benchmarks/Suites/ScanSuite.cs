@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using CrossModal.Models;
-using CrossModal.Models.Loss;
+using CrossModal.Data;
+using CrossModal.Models.Objectives;
 using CrossModal.Models.Scan;
 using CrossModal.Tensors;
-using CrossModal.Tensors.Autograd;
-using CrossModal.Tensors.Optim;
 using CrossModal.Tensors.Threading;
 
 namespace CrossModal.Benchmarks.Suites;
@@ -24,10 +23,10 @@ internal static class ScanSuite
     {
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
-        var config = new ModelConfig { Model = "scan", ImgDim = ImgDim, EmbedSize = Embed, VocabSize = Vocab, BiGru = true };
+        var config = new ScanConfig { ImgDim = ImgDim, EmbedSize = Embed, VocabSize = Vocab };
         var rng = new Rng(0);
         var model = new ScanModel(config, rng);
-        var adam = new Adam(model.NamedParameters(), 2e-4f);
+        var objective = new HingeObjective(model, new TrainingRecipe { MaxViolation = true });
         var data = new Rng(1);
         var lengths = Enumerable.Range(0, Batch).Select(_ => MinLen + data.NextInt(MaxLen - MinLen + 1)).OrderByDescending(l => l).ToArray();
         int maxLen = lengths[0];
@@ -37,17 +36,9 @@ internal static class ScanSuite
         var features = Tensor.Zeros(Batch, Regions, ImgDim);
         data.Uniform(features.Data, 0f, 1f);
 
-        void Step()
-        {
-            using var scope = TensorScope.Begin();
-            var img = model.EncodeImages(features);
-            var cap = model.EncodeCaptions(tokens, lengths, maxLen);
-            var loss = ContrastiveLoss.Compute(model.Scores(img, cap, lengths), 0.2f, maxViolation: true);
-            adam.ZeroGrad();
-            Tape.Backward(loss);
-            GradClip.ClipByTotalNorm(model.Parameters(), 2f);
-            adam.Step();
-        }
+        var indices = Enumerable.Range(0, Batch).ToArray();
+        var batch = new Batch(indices, indices, features, tokens, lengths, maxLen);
+        void Step() => objective.Step(batch, new TrainingStep(0, 1));
 
         double ours = ctx.BestSeconds(Step, ctx.Quick ? 2 : 4, 1);
         // Arithmetic of the attention alone: S = V Wᵀ forward, dV and dW backward (3 GEMMs of Bi·R x d x ΣL).
@@ -90,7 +81,7 @@ internal static class ScanSuite
             for (int t = 0; t < len; t++) Normalize(w.AsSpan(t * Embed, Embed));
             captionSet.Append(w);
         }
-        var config = new ModelConfig { Model = "scan", ImgDim = 8, EmbedSize = Embed, VocabSize = 10, BiGru = true };
+        var config = new ScanConfig { ImgDim = 8, EmbedSize = Embed, VocabSize = 10 };
         var model = new ScanModel(config, new Rng(3));
         var output = new float[images * nCaps];
         long before = Process.GetCurrentProcess().WorkingSet64;

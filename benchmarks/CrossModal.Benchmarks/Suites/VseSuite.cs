@@ -1,9 +1,10 @@
 using CrossModal.Evaluation;
 using CrossModal.Models;
-using CrossModal.Models.Loss;
+using CrossModal.Data;
+using CrossModal.Models.Objectives;
+using CrossModal.Models.Vse;
+using CrossModal.Text;
 using CrossModal.Tensors;
-using CrossModal.Tensors.Autograd;
-using CrossModal.Tensors.Optim;
 using CrossModal.Tensors.Threading;
 
 namespace CrossModal.Benchmarks.Suites;
@@ -32,23 +33,15 @@ internal static class VseSuite
     {
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
-        var model = ModelFactory.Create(new ModelConfig { Model = "vsepp", ImgDim = ImgDim, VocabSize = Vocab }, new Rng(0));
-        var adam = new Adam(model.NamedParameters(), 2e-4f);
+        var model = new VseModel(new VseConfig { ImgDim = ImgDim, VocabSize = Vocab }, new Rng(0));
+        var objective = new HingeObjective(model, new TrainingRecipe { MaxViolation = true });
         var rng = new Rng(1);
         var (tokens, lengths, maxLen) = Captions(rng, Batch);
         var features = Tensor.Zeros(Batch, ImgDim);
         rng.Uniform(features.Data, 0f, 1f);
-        var parameters = model.Parameters();
-        double seconds = ctx.BestSeconds(() =>
-        {
-            using var scope = TensorScope.Begin();
-            var s = model.Scores(model.EncodeImages(features), model.EncodeCaptions(tokens, lengths, maxLen), lengths);
-            var loss = ContrastiveLoss.Compute(s, 0.2f, true);
-            adam.ZeroGrad();
-            Tape.Backward(loss);
-            GradClip.ClipByTotalNorm(parameters, 2f);
-            adam.Step();
-        }, ctx.Quick ? 3 : 8, 2);
+        var indices = Enumerable.Range(0, Batch).ToArray();
+        var batch = new Batch(indices, indices, features, tokens, lengths, maxLen);
+        double seconds = ctx.BestSeconds(() => objective.Step(batch, new TrainingStep(0, 1)), ctx.Quick ? 3 : 8, 2);
         Console.Error.WriteLine($"vsepp-train: ours {seconds * 1000:F0} ms/step; running PyTorch...");
         var reference = PythonReference.Run("vsepp_reference.py", new[] { "train", "--steps", ctx.Quick ? "2" : "5" }, threads);
         yield return new BenchResult("vsepp-train", $"b{Batch}-img{ImgDim}-gru1024", threads, "captions/s", Batch / seconds,
@@ -61,27 +54,22 @@ internal static class VseSuite
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         const int n = 1000;
-        var model = ModelFactory.Create(new ModelConfig { Model = "vsepp", ImgDim = ImgDim, VocabSize = Vocab }, new Rng(0));
+        var model = new VseModel(new VseConfig { ImgDim = ImgDim, VocabSize = Vocab }, new Rng(0));
         model.Eval();
+        var handle = new ModelHandle(model, Vocabulary.FromWords(Vocabulary.SpecialWords.Concat(Enumerable.Range(0, Vocab - 4).Select(i => $"w{i}"))));
         var rng = new Rng(2);
         var features = Tensor.Zeros(n, ImgDim);
         rng.Uniform(features.Data, 0f, 1f);
-        var batches = Enumerable.Range(0, 5 * n / Batch + 1).Select(_ => Captions(rng, Batch)).ToList();
+        // Captions in batches of 128 sorted by length, as the data loader makes them.
+        var captionIds = Enumerable.Range(0, 5 * n / Batch + 1).Select(_ => Captions(rng, Batch))
+            .SelectMany(b => Enumerable.Range(0, b.Lengths.Length).Select(i => b.Tokens.AsSpan(i * b.MaxLength, b.Lengths[i]).ToArray()))
+            .Take(5 * n).ToList();
+        var featureRows = features.ToArray();
         double seconds = ctx.BestSeconds(() =>
         {
-            using var noGrad = Tape.NoGrad();
-            var images = new EmbeddingSet(model.EmbedSize);
-            var captions = new EmbeddingSet(model.EmbedSize);
-            using (var scope = TensorScope.Begin()) images.AddBatch(model.EncodeImages(features), Enumerable.Repeat(1, n).ToArray());
-            foreach (var (tokens, lengths, maxLen) in batches)
-            {
-                if (captions.Count >= 5 * n) break;
-                using var scope = TensorScope.Begin();
-                var enc = model.EncodeCaptions(tokens, lengths, maxLen);
-                int take = Math.Min(lengths.Length, 5 * n - captions.Count);
-                captions.AddBatch(take == lengths.Length ? enc : Ops.Narrow(enc, 0, 0, take), lengths.AsSpan(0, take));
-            }
-            var sims = SimilarityMatrix.Compute(model, new EncodedSplit(images, captions));
+            var images = handle.EncodeImages(featureRows, n, 0, ImgDim, batchSize: n);
+            var captions = handle.EncodeCaptions(captionIds);
+            var sims = SimilarityMatrix.Compute(handle, new EncodedSplit(images, captions));
             Recall.Evaluate(sims, n, 5 * n);
         }, ctx.Quick ? 1 : 3, 1);
         Console.Error.WriteLine($"vsepp-eval: ours {seconds:F2} s; running PyTorch...");

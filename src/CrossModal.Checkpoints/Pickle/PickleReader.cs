@@ -132,13 +132,13 @@ internal sealed class PickleReader
                 string text = ReadAsciiLine("INT", _limits.MaxIntegerBytes + 2);
                 if (text == "01") Push(true);
                 else if (text == "00") Push(false);
-                else Push(PythonText.ParseInteger(text) ?? throw _in.Error($"INT argument '{Clip(text)}' is not an integer"));
+                else Push(PickleText.ParseInteger(text) ?? throw _in.Error($"INT argument '{Clip(text)}' is not an integer"));
                 break;
             }
             case (byte)'L': // LONG (text)
             {
                 string text = ReadAsciiLine("LONG", _limits.MaxIntegerBytes + 2);
-                Push(PythonText.ParseInteger(text) ?? throw _in.Error($"LONG argument '{Clip(text)}' is not an integer"));
+                Push(PickleText.ParseInteger(text) ?? throw _in.Error($"LONG argument '{Clip(text)}' is not an integer"));
                 break;
             }
             case (byte)'J': Push((long)_in.ReadInt32()); break;   // BININT
@@ -149,7 +149,7 @@ internal sealed class PickleReader
             case (byte)'F': // FLOAT (text)
             {
                 string text = ReadAsciiLine("FLOAT", 512);
-                Push(PythonText.ParseFloat(text) ?? throw _in.Error($"FLOAT argument '{Clip(text)}' is not a number"));
+                Push(PickleText.ParseFloat(text) ?? throw _in.Error($"FLOAT argument '{Clip(text)}' is not a number"));
                 break;
             }
             case (byte)'G': Push(_in.ReadDoubleBigEndian()); break; // BINFLOAT
@@ -158,23 +158,23 @@ internal sealed class PickleReader
             case (byte)'S': // STRING (text, Python 2 str)
             {
                 var line = _in.ReadLine(_limits.MaxLineBytes, "STRING argument");
-                var bytes = PythonText.ParseQuotedBytes(line) ?? throw _in.Error("STRING argument is not a quoted string literal");
-                Push(PythonText.Py2String(bytes));
+                var bytes = PickleText.ParseQuotedBytes(line) ?? throw _in.Error("STRING argument is not a quoted string literal");
+                Push(PickleText.Py2String(bytes));
                 break;
             }
             case (byte)'T': // BINSTRING (Python 2 str)
             {
                 int n = _in.ReadInt32();
-                Push(PythonText.Py2String(_in.ReadBytes(n, "BINSTRING")));
+                Push(PickleText.Py2String(_in.ReadBytes(n, "BINSTRING")));
                 break;
             }
             case (byte)'U': // SHORT_BINSTRING (Python 2 str)
-                Push(PythonText.Py2String(_in.ReadBytes(_in.ReadByte(), "SHORT_BINSTRING")));
+                Push(PickleText.Py2String(_in.ReadBytes(_in.ReadByte(), "SHORT_BINSTRING")));
                 break;
             case (byte)'V': // UNICODE (text, raw-unicode-escape)
             {
                 var line = _in.ReadLine(_limits.MaxLineBytes, "UNICODE argument");
-                Push(PythonText.ParseRawUnicodeEscape(line) ?? throw _in.Error("UNICODE argument has a malformed \\u escape"));
+                Push(PickleText.ParseRawUnicodeEscape(line) ?? throw _in.Error("UNICODE argument has a malformed \\u escape"));
                 break;
             }
             case (byte)'X': Push(Utf8(_in.ReadBytes(_in.ReadUInt32(), "BINUNICODE"), "BINUNICODE")); break;
@@ -401,7 +401,7 @@ internal sealed class PickleReader
     }
 
     private string Utf8(byte[] bytes, string op) =>
-        PythonText.TryUtf8(bytes) ?? throw _in.Error($"{op} holds bytes that are not valid UTF-8");
+        PickleText.TryUtf8(bytes) ?? throw _in.Error($"{op} holds bytes that are not valid UTF-8");
 
     private long Length64(ulong length, string op) =>
         length > (ulong)long.MaxValue ? throw _in.Error($"{op} length {length} is impossibly large") : (long)length;
@@ -411,7 +411,7 @@ internal sealed class PickleReader
         if (byteCount < 0) throw _in.Error($"negative LONG length {byteCount}");
         if (byteCount > _limits.MaxIntegerBytes) throw _in.Error($"integer of {byteCount} bytes exceeds the limit of {_limits.MaxIntegerBytes}");
         var bytes = _in.ReadBytes(byteCount, "LONG");
-        return PythonText.Normalize(new BigInteger(bytes, isUnsigned: false, isBigEndian: false));
+        return PickleText.Normalize(new BigInteger(bytes, isUnsigned: false, isBigEndian: false));
     }
 
     private static string Clip(string s) => s.Length > 40 ? s[..40] + "..." : s;
@@ -641,7 +641,7 @@ internal sealed class PickleReader
         byte[]? raw = args[1] switch
         {
             byte[] b => b,
-            string str when size > 0 => PythonText.RecoverBytes(str, size),
+            string str when size > 0 => PickleText.RecoverBytes(str, size),
             _ => null,
         };
         if (raw is null || size <= 0 || raw.Length != size) throw _in.Error($"{g}: data does not match {dtype}");
@@ -655,7 +655,7 @@ internal sealed class PickleReader
             ('i', 4) => (object)(long)BinaryPrimitives.ReadInt32LittleEndian(raw),
             ('i', 2) => (object)(long)BinaryPrimitives.ReadInt16LittleEndian(raw),
             ('i', 1) => (object)(long)(sbyte)raw[0],
-            ('u', 8) => (object)PythonText.Normalize(BinaryPrimitives.ReadUInt64LittleEndian(raw)),
+            ('u', 8) => (object)PickleText.Normalize(BinaryPrimitives.ReadUInt64LittleEndian(raw)),
             ('u', 4) => (object)(long)BinaryPrimitives.ReadUInt32LittleEndian(raw),
             ('u', 2) => (object)(long)BinaryPrimitives.ReadUInt16LittleEndian(raw),
             ('u', 1) => (object)(long)raw[0],

@@ -5,7 +5,6 @@ using CrossModal.Models;
 using CrossModal.Tensors.IO;
 using CrossModal.Tensors.Threading;
 using CrossModal.Text;
-using CrossModal.Training;
 
 namespace CrossModal.Cli.Commands;
 
@@ -27,20 +26,18 @@ internal static class EvalCommand
         cmd.SetAction(p =>
         {
             Parallelism.Threads = p.GetValue(threads);
-            var models = new List<MatchingModel>();
-            Vocabulary? vocabulary = null;
+            var models = new List<ModelHandle>();
             foreach (var path in p.GetValue(checkpoints)!)
             {
-                var (model, v) = ModelLoader.Load(path, p.GetValue(vocab));
-                if (vocabulary is not null && !SameWords(v, vocabulary))
+                var model = ModelHandle.Load(path, p.GetValue(vocab));
+                if (models.Count > 0 && !SameWords(model.Vocabulary, models[0].Vocabulary))
                     throw new CliException($"{path}: its vocabulary differs from the first checkpoint's; an ensemble needs one vocabulary.");
-                vocabulary ??= v;
                 models.Add(model);
-                Console.Error.WriteLine($"loaded {path}: {model.Config.Model}{(model.Config.Model == "scan" ? $" {model.Config.CrossAttn} {model.Config.AggFunc}" : "")}");
+                Console.Error.WriteLine($"loaded {path}: {model.Config.ToJson()}");
             }
-            using var dataset = PrecompDataset.Open(p.GetValue(data)!, p.GetValue(split)!, vocabulary!);
+            using var dataset = PrecompDataset.Open(p.GetValue(data)!, p.GetValue(split)!, models[0].Vocabulary);
             var bar = new ConsoleProgress();
-            var progress = new SyncProgress<string>(s => { bar.Clear(); if (!Console.IsErrorRedirected) Console.Error.Write(s); else Console.Error.WriteLine(s); });
+            var progress = new SyncProgress<EvaluationProgress>(e => { bar.Clear(); if (!Console.IsErrorRedirected) Console.Error.Write(e); else Console.Error.WriteLine(e); });
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = Evaluator.Evaluate(models, dataset, p.GetValue(fold5), progress);
             bar.Clear();

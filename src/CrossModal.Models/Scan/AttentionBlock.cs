@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using CrossModal.Tensors;
+using CrossModal.Models.Attention;
 using CrossModal.Tensors.Kernels;
 
 namespace CrossModal.Models.Scan;
@@ -26,7 +27,6 @@ namespace CrossModal.Models.Scan;
 /// </summary>
 internal sealed class AttentionBlock : IDisposable
 {
-    private const float Slope = 0.1f; // LeakyReLU(0.1) of the clipped norms
     private readonly CrossAttentionOptions _o;
     private readonly int _maxRows, _cols, _partners;
     private readonly float[] _pre, _a, _alpha, _ga, _dAlpha, _segNorm, _g;
@@ -79,66 +79,10 @@ internal sealed class AttentionBlock : IDisposable
 
         // 1. Raw-feature normalisation across the query axis (within each partner's segment of a row).
         for (int c = 0; c < rows; c++)
-        {
-            var src = s.Slice(c * ldS, cols);
-            var pre = Row(_pre, c);
-            var a = Row(_a, c);
-            switch (_o.RawFeatureNorm)
-            {
-                case RawFeatureNorm.ClippedL2Norm:
-                case RawFeatureNorm.Clipped:
-                    // leaky(x) = max(x, 0.1 x) because the slope is below 1: two vector passes, no branch.
-                    TensorPrimitives.Multiply(src, Slope, pre);
-                    TensorPrimitives.Max(src, pre, pre);
-                    break;
-                default:
-                    src.CopyTo(pre);
-                    break;
-            }
-            switch (_o.RawFeatureNorm)
-            {
-                case RawFeatureNorm.ClippedL2Norm:
-                case RawFeatureNorm.L2Norm:
-                    for (int p = 0; p < _partners; p++)
-                    {
-                        var seg = pre.Slice(segStart[p], segStart[p + 1] - segStart[p]);
-                        float n = MathF.Sqrt(TensorPrimitives.SumOfSquares(seg));
-                        _segNorm[c * _partners + p] = n;
-                        TensorPrimitives.Divide(seg, n + eps, a.Slice(segStart[p], seg.Length));
-                    }
-                    break;
-                case RawFeatureNorm.Softmax:
-                    for (int p = 0; p < _partners; p++)
-                    {
-                        var seg = pre.Slice(segStart[p], segStart[p + 1] - segStart[p]);
-                        TensorPrimitives.SoftMax(seg, a.Slice(segStart[p], seg.Length));
-                    }
-                    break;
-                default:
-                    pre.CopyTo(a);
-                    break;
-            }
-        }
+            RawFeatureNormalization.Forward(_o.RawFeatureNorm, s.Slice(c * ldS, cols), Row(_pre, c), Row(_a, c), segStart, _segNorm.AsSpan(c * _partners, _partners));
 
-        // 2. α = softmax over the context rows of λ1·a, per column (max-subtracted, as nn.Softmax does).
-        var colMax = _colMax.AsSpan(0, cols);
-        var colSum = _colSum.AsSpan(0, cols);
-        for (int c = 0; c < rows; c++)
-        {
-            var al = Row(_alpha, c);
-            TensorPrimitives.Multiply(Row(_a, c), _o.LambdaSoftmax, al);
-            if (c == 0) al.CopyTo(colMax); else TensorPrimitives.Max(colMax, al, colMax);
-        }
-        colSum.Clear();
-        for (int c = 0; c < rows; c++)
-        {
-            var al = Row(_alpha, c);
-            TensorPrimitives.Subtract(al, colMax, al);
-            TensorPrimitives.Exp(al, al);
-            TensorPrimitives.Add(colSum, al, colSum);
-        }
-        TensorPrimitives.Reciprocal(colSum, colSum);
-        for (int c = 0; c < rows; c++) TensorPrimitives.Multiply(Row(_alpha, c), colSum, Row(_alpha, c));
+        // 2. α = softmax over the context rows of λ1·a, per column.
+        ContextSoftmax.Forward(_a, rows, cols, _o.LambdaSoftmax, _alpha, _colMax, _colSum);
 
         // 3. num_q = Σ_c α S = q · att_q.
         var num = _num.AsSpan(0, cols);
@@ -254,72 +198,13 @@ internal sealed class AttentionBlock : IDisposable
         Gemm.Multiply(false, true, rows, rows, cols, 1f, _ga, cols, _alpha, cols, 0f, _g, rows);
         Gemm.Multiply(false, false, rows, d, rows, 2f, _g, rows, context, d, 1f, dContext, d);
 
-        // Softmax over rows: dz = α (dα - Σ_c α dα); the logits were λ1 a, so da = λ1 dz (kept in _dAlpha).
-        var colDot = w; // reuse
-        colDot.Clear();
-        for (int c = 0; c < rows; c++) TensorPrimitives.FusedMultiplyAdd(Row(_alpha, c), Row(_dAlpha, c), colDot, colDot);
-        for (int c = 0; c < rows; c++)
-        {
-            var da = Row(_dAlpha, c);
-            TensorPrimitives.Subtract(da, colDot, da);
-            TensorPrimitives.Multiply(da, Row(_alpha, c), da);
-            TensorPrimitives.Multiply(da, _o.LambdaSoftmax, da);
-        }
+        // Softmax over rows: da = λ1 α (dα - Σ_c α dα), in place in _dAlpha.
+        ContextSoftmax.Backward(_alpha, rows, cols, _o.LambdaSoftmax, _dAlpha, w);
 
         // Raw-feature normalisation backward, row by row, added to dS.
         for (int c = 0; c < rows; c++)
-        {
-            var da = Row(_dAlpha, c);
-            var pre = Row(_pre, c);
-            var src = s.Slice(c * ldS, cols);
-            var dsRow = dS.Slice(c * ldS, cols);
-            switch (_o.RawFeatureNorm)
-            {
-                case RawFeatureNorm.ClippedL2Norm:
-                case RawFeatureNorm.L2Norm:
-                    for (int p = 0; p < _partners; p++)
-                    {
-                        int start = segStart[p], len = segStart[p + 1] - start;
-                        var daSeg = da.Slice(start, len);
-                        var preSeg = pre.Slice(start, len);
-                        float n = _segNorm[c * _partners + p], dn = n + eps;
-                        // a = pre / (‖pre‖ + ε): dpre = da / dn - pre (da·pre) / (dn² ‖pre‖)
-                        float k = n > 0f ? TensorPrimitives.Dot(daSeg, preSeg) / (dn * dn * n) : 0f;
-                        TensorPrimitives.Multiply(daSeg, 1f / dn, daSeg);
-                        TensorPrimitives.MultiplyAdd(preSeg, -k, daSeg, daSeg);
-                    }
-                    break;
-                case RawFeatureNorm.Softmax:
-                    for (int p = 0; p < _partners; p++)
-                    {
-                        int start = segStart[p], len = segStart[p + 1] - start;
-                        var daSeg = da.Slice(start, len);
-                        var aSeg = Row(_a, c).Slice(start, len);
-                        float k = TensorPrimitives.Dot(daSeg, aSeg);
-                        TensorPrimitives.Subtract(daSeg, k, daSeg);
-                        TensorPrimitives.Multiply(daSeg, aSeg, daSeg);
-                    }
-                    break;
-            }
-            if (_o.RawFeatureNorm is RawFeatureNorm.ClippedL2Norm or RawFeatureNorm.Clipped) AddLeakyGradient(src, da, dsRow);
-            else TensorPrimitives.Add(dsRow, da, dsRow);
-        }
-    }
-
-    /// <summary>dst += (src &gt; 0 ? 1 : slope) · g, with a vector select: the signs of raw similarities are random,
-    /// so a branch per element mispredicts about half the time.</summary>
-    private static void AddLeakyGradient(ReadOnlySpan<float> src, ReadOnlySpan<float> g, Span<float> dst)
-    {
-        int n = src.Length, i = 0;
-        var slope = new System.Numerics.Vector<float>(Slope);
-        for (; i <= n - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
-        {
-            var x = new System.Numerics.Vector<float>(src.Slice(i));
-            var gv = new System.Numerics.Vector<float>(g.Slice(i));
-            var d = new System.Numerics.Vector<float>(dst.Slice(i));
-            (d + System.Numerics.Vector.ConditionalSelect(System.Numerics.Vector.GreaterThan(x, System.Numerics.Vector<float>.Zero), gv, gv * slope)).CopyTo(dst.Slice(i));
-        }
-        for (; i < n; i++) dst[i] += src[i] > 0f ? g[i] : g[i] * Slope;
+            RawFeatureNormalization.Backward(_o.RawFeatureNorm, s.Slice(c * ldS, cols), Row(_pre, c), Row(_a, c), segStart,
+                _segNorm.AsSpan(c * _partners, _partners), Row(_dAlpha, c), dS.Slice(c * ldS, cols));
     }
 
     public void Dispose()

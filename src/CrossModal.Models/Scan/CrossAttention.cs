@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using CrossModal.Models.Attention;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Autograd;
 using CrossModal.Tensors.Kernels;
@@ -133,13 +134,9 @@ public static class CrossAttention
         public int Rows => _o.TextToImage ? _bi * _r : _wordStart[^1];
         public int Cols => _o.TextToImage ? _wordStart[^1] : _bi * _r;
 
-        /// <summary>S = rowItems x colItemsᵀ: t2i regions x words, i2t words x regions (one GEMM on both cores).</summary>
-        private void RawSimilarities(ReadOnlySpan<float> regions, ReadOnlySpan<float> words, Span<float> s)
-        {
-            var rowItems = _o.TextToImage ? regions : words;
-            var colItems = _o.TextToImage ? words : regions;
-            Gemm.Multiply(false, true, Rows, Cols, _d, 1f, rowItems, _d, colItems, _d, 0f, s, Cols);
-        }
+        /// <summary>S = context x queryᵀ: t2i regions x words, i2t words x regions (one GEMM on both cores).</summary>
+        private void RawSimilarities(ReadOnlySpan<float> regions, ReadOnlySpan<float> words, Span<float> s) =>
+            RawSimilarity.Forward(_o.TextToImage ? regions : words, Rows, _o.TextToImage ? words : regions, Cols, _d, s);
 
         private float[] QueryNorms(ReadOnlySpan<float> regions, ReadOnlySpan<float> words)
         {
@@ -222,19 +219,18 @@ public static class CrossAttention
             var dNorm = dNormParts[0];
             for (int i = 1; i < chunks; i++) TensorPrimitives.Add(dNorm, dNormParts[i], dNorm);
 
-            // S = rowItems colItemsᵀ: d rowItems = dS colItems + Gram path; d colItems = dSᵀ rowItems + norm path.
-            var rowItems = _o.TextToImage ? regions : words;
-            var colItems = _o.TextToImage ? words : regions;
-            var dRowItems = _o.TextToImage ? dRegions : dWords;
-            var dColItems = _o.TextToImage ? dWords : dRegions;
-            dCtx.Span.CopyTo(dRowItems);
-            Gemm.Multiply(false, false, rows, _d, cols, 1f, dsBuf.Span, cols, colItems, _d, 1f, dRowItems, _d);
-            Gemm.Multiply(true, false, cols, _d, rows, 1f, dsBuf.Span, cols, rowItems, _d, 0f, dColItems, _d);
+            // S = context queryᵀ: d context = dS query + Gram path; d query = dSᵀ context + norm path.
+            var context = _o.TextToImage ? regions : words;
+            var query = _o.TextToImage ? words : regions;
+            var dContext = _o.TextToImage ? dRegions : dWords;
+            var dQuery = _o.TextToImage ? dWords : dRegions;
+            dCtx.Span.CopyTo(dContext);
+            RawSimilarity.Backward(context, rows, query, cols, _d, dsBuf.Span, dContext, accumulateContext: true, dQuery, accumulateQuery: false);
             // ‖q‖ path: d q += (d loss / d‖q‖) q / ‖q‖.
             for (int q = 0; q < cols; q++)
             {
                 if (dNorm[q] == 0f || norms[q] == 0f) continue;
-                TensorPrimitives.MultiplyAdd(colItems.Slice(q * _d, _d), dNorm[q] / norms[q], dColItems.Slice(q * _d, _d), dColItems.Slice(q * _d, _d));
+                TensorPrimitives.MultiplyAdd(query.Slice(q * _d, _d), dNorm[q] / norms[q], dQuery.Slice(q * _d, _d), dQuery.Slice(q * _d, _d));
             }
         }
     }

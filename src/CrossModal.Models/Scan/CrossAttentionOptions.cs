@@ -1,3 +1,5 @@
+using CrossModal.Models.Attention;
+
 namespace CrossModal.Models.Scan;
 
 /// <summary>
@@ -16,28 +18,9 @@ public sealed record CrossAttentionOptions(
     float LambdaLse = 6f)
 {
     /// <summary>The original code's epsilon, in the L2 norms and in the cosine's clamped denominator.</summary>
-    public const float Eps = 1e-8f;
+    public const float Eps = AttentionStages.Eps;
 
-    /// <summary>Options from a model configuration (flag strings as the original spells them).</summary>
-    public static CrossAttentionOptions From(ModelConfig c) => new(
-        c.CrossAttn == "t2i",
-        c.RawFeatureNorm switch
-        {
-            "clipped_l2norm" => RawFeatureNorm.ClippedL2Norm,
-            "l2norm" => RawFeatureNorm.L2Norm,
-            "softmax" => RawFeatureNorm.Softmax,
-            "clipped" => RawFeatureNorm.Clipped,
-            "no_norm" => RawFeatureNorm.NoNorm,
-            _ => throw new ArgumentException($"Unknown raw_feature_norm '{c.RawFeatureNorm}'."),
-        },
-        c.LambdaSoftmax,
-        c.AggFunc switch
-        {
-            "LogSumExp" => Aggregation.LogSumExp,
-            "Mean" => Aggregation.Mean,
-            "Max" => Aggregation.Max,
-            "Sum" => Aggregation.Sum,
-            _ => throw new ArgumentException($"Unknown agg_func '{c.AggFunc}'."),
-        },
-        c.LambdaLse);
+    /// <summary>Options from a SCAN configuration.</summary>
+    public static CrossAttentionOptions From(ScanConfig c) =>
+        new(c.CrossAttn == AttentionDirection.TextToImage, c.RawFeatureNorm, c.LambdaSoftmax, c.AggFunc, c.LambdaLse);
 }

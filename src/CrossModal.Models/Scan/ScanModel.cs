@@ -12,12 +12,11 @@ namespace CrossModal.Models.Scan;
 public sealed class ScanModel : MatchingModel
 {
     /// <summary>Creates the model with the original initialisation.</summary>
-    public ScanModel(ModelConfig config, Rng rng) : base(config)
+    public ScanModel(ScanConfig config, Rng rng) : base(config)
     {
-        if (config.Model != "scan") throw new ArgumentException($"ScanModel needs model 'scan', got '{config.Model}'.");
         Attention = CrossAttentionOptions.From(config);
         ImageEncoder = RegisterModule("img_enc", new ImageEncoderPrecomp(config.ImgDim, config.EmbedSize, rng, config.NoImgNorm,
-            CrossAttentionOptions.Eps, poolRegions: false, weightNorm: config.PrecompEncType == "weight_norm"));
+            CrossAttentionOptions.Eps, poolRegions: false, weightNorm: config.PrecompEncType == ImageEncoderType.WeightNorm));
         TextEncoder = RegisterModule("txt_enc", new TextEncoderGru(config.VocabSize, config.WordDim, config.EmbedSize, config.NumLayers,
             config.BiGru, perWord: true, config.NoTxtNorm, CrossAttentionOptions.Eps, rng));
     }
@@ -30,12 +29,6 @@ public sealed class ScanModel : MatchingModel
 
     /// <summary>The word encoder.</summary>
     public TextEncoderGru TextEncoder { get; }
-
-    /// <inheritdoc/>
-    public override bool GlobalImageEmbedding => false;
-
-    /// <inheritdoc/>
-    public override bool GlobalCaptionEmbedding => false;
 
     /// <inheritdoc/>
     public override Tensor EncodeImages(Tensor features)

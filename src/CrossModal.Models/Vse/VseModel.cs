@@ -12,9 +12,8 @@ namespace CrossModal.Models.Vse;
 public sealed class VseModel : MatchingModel
 {
     /// <summary>Creates the model with the original initialisation, drawing from <paramref name="rng"/>.</summary>
-    public VseModel(ModelConfig config, Rng rng) : base(config)
+    public VseModel(VseConfig config, Rng rng) : base(config)
     {
-        if (config.Model != "vsepp") throw new ArgumentException($"VseModel needs model 'vsepp', got '{config.Model}'.");
         ImageEncoder = RegisterModule("img_enc", new ImageEncoderPrecomp(config.ImgDim, config.EmbedSize, rng, config.NoImgNorm, eps: 0f, poolRegions: true));
         TextEncoder = RegisterModule("txt_enc", new TextEncoderGru(config.VocabSize, config.WordDim, config.EmbedSize, config.NumLayers,
             config.BiGru, perWord: false, noTxtNorm: false, eps: 0f, rng));
@@ -25,12 +24,6 @@ public sealed class VseModel : MatchingModel
 
     /// <summary>The text encoder.</summary>
     public TextEncoderGru TextEncoder { get; }
-
-    /// <inheritdoc/>
-    public override bool GlobalImageEmbedding => true;
-
-    /// <inheritdoc/>
-    public override bool GlobalCaptionEmbedding => true;
 
     /// <inheritdoc/>
     public override Tensor EncodeImages(Tensor features) => ImageEncoder.Forward(features);

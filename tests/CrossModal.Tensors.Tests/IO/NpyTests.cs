@@ -51,12 +51,12 @@ public class NpyTests
     public void Should_WriteTheSameBytesAsNumPy()
     {
         var t = Npy.ReadFloat32(F("f4_v1.npy"));
-        var path = Path.Combine(Path.GetTempPath(), $"npy-{Guid.NewGuid():N}.npy");
+        using var temp = new TempFolder();
+        var path = temp.File("t.npy");
         Npy.Write(path, t);
         Assert.Equal(File.ReadAllBytes(F("f4_v1.npy")), File.ReadAllBytes(path));
         Npy.Write(path, new[] { 1f, 2f, 3f }, new[] { 3 });
         Assert.Equal(File.ReadAllBytes(F("vector.npy")), File.ReadAllBytes(path));
-        File.Delete(path);
     }
 
     [Theory]
@@ -73,8 +73,8 @@ public class NpyTests
     [Fact]
     public void Should_ReportTruncationAndBadHeaders()
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"npy-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
+        using var temp = new TempFolder();
+        var dir = temp.Path;
         var bytes = File.ReadAllBytes(F("f4_v1.npy"));
         string truncated = Path.Combine(dir, "truncated.npy");
         File.WriteAllBytes(truncated, bytes[..^8]);
@@ -92,7 +92,6 @@ public class NpyTests
         string notNpy = Path.Combine(dir, "text.npy");
         File.WriteAllText(notNpy, "hello");
         Assert.Contains("not a .npy file", Assert.Throws<InvalidDataException>(() => Npy.ReadFloat32(notNpy)).Message);
-        Directory.Delete(dir, true);
     }
 
     [Fact]
@@ -104,5 +103,25 @@ public class NpyTests
         Assert.Equal(Expected(12), m.Row(1)[0]);
         Assert.Equal(Expected(23), m.All[23]);
         Assert.Contains("float32", Assert.Throws<InvalidDataException>(() => NpyMapped.Open(F("f8.npy"))).Message);
+    }
+
+    // Found by review while writing the fuzz runner (issue 20): the element count of a shape like
+    // (2147483647, 2147483647, 2147483647, 8) wrapped around in 64 bits, so the size check passed and the reader
+    // asked for an array of a negative or absurd length.
+    [Fact]
+    public void Should_RefuseAShapeWhoseElementCountOverflows()
+    {
+        using var dir = new TempFolder();
+        var header = NpyHeader.Build("<f4", [1]);
+        string text = System.Text.Encoding.Latin1.GetString(header, 10, header.Length - 10).Replace("(1,)", "(2147483647, 2147483647, 2147483647, 8)");
+        var bytes = header[..8].Concat(BitConverter.GetBytes((ushort)text.Length)).Concat(System.Text.Encoding.Latin1.GetBytes(text)).Concat(new byte[64]).ToArray();
+        string path = dir.File("huge.npy");
+        File.WriteAllBytes(path, bytes);
+        foreach (var read in new Action[] { () => Npy.ReadFloat32(path), () => NpyMapped.Open(path).Dispose() })
+        {
+            var e = Assert.Throws<InvalidDataException>(read);
+            Assert.StartsWith(path + ": ", e.Message);
+            Assert.Contains("more elements than any file can hold", e.Message);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using CrossModal.Tests;
 using System.Buffers.Binary;
 using System.Text;
 using CrossModal.Tensors.IO;
@@ -40,7 +41,8 @@ public class SafetensorsTests
     [Fact]
     public void Should_WriteWhatTheFormatDefines()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"st-{Guid.NewGuid():N}.safetensors");
+        using var temp = new TempFolder();
+        var path = temp.File("st.safetensors");
         Safetensors.Write(path, new[] { ("w", Tensor.FromArray(new[] { 1f, 2f, 3f, 4f, 5f, 6f }, 2, 3)), ("n", Tensor.Scalar(7f)) },
             new Dictionary<string, string> { ["format"] = "x" }, new HashSet<string> { "n" });
         var bytes = File.ReadAllBytes(path);
@@ -56,7 +58,6 @@ public class SafetensorsTests
         var nn = header.GetProperty("n");
         Assert.Equal("I64", nn.GetProperty("dtype").GetString());
         Assert.Equal(7L, BitConverter.ToInt64(bytes, 8 + (int)n + nn.GetProperty("data_offsets")[0].GetInt32()));
-        File.Delete(path);
     }
 
     [Theory]
@@ -78,5 +79,28 @@ public class SafetensorsTests
         var bytes = Build("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", new byte[4]);
         var e = Assert.Throws<InvalidDataException>(() => Safetensors.Parse(bytes[..20], "cut.safetensors"));
         Assert.Contains("truncated", e.Message);
+    }
+
+    // Found by the fuzz runner (issue 20): JsonDocument checks a string's bytes only when it is read, so invalid UTF-8
+    // or an escaped lone surrogate in a name or a metadata value threw InvalidOperationException.
+    [Theory]
+    [InlineData("metadata value", "{\"__metadata__\":{\"k\":\"a\u00ffb\"}}", true)]
+    [InlineData("metadata value", "{\"__metadata__\":{\"k\":\"\\ud800\"}}", false)]
+    [InlineData("tensor name", "{\"x\u00ff\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", true)]
+    [InlineData("dtype", "{\"x\":{\"dtype\":\"\\udc00\",\"shape\":[1],\"data_offsets\":[0,4]}}", false)]
+    public void Should_NameTheFile_WhenAHeaderStringIsNotValidText(string where, string header, bool rawByte)
+    {
+        var bytes = Build(header, new byte[4]);
+        if (rawByte)
+        {
+            // Replace the UTF-8 encoding of U+00FF (C3 BF) by a lone 0xFF byte: invalid UTF-8.
+            int at = bytes.AsSpan().IndexOf((byte)0xC3);
+            bytes = [.. bytes[..at], 0xFF, .. bytes[(at + 2)..]];
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, BinaryPrimitives.ReadUInt64LittleEndian(bytes) - 1);
+        }
+        var e = Assert.Throws<InvalidDataException>(() => Safetensors.Parse(bytes, "bad-text.safetensors"));
+        Assert.StartsWith("bad-text.safetensors: ", e.Message);
+        Assert.Contains("not valid text", e.Message);
+        Assert.NotEmpty(where);
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using CrossModal.Tensors.Kernels;
+using CrossModal.Tests;
 
 namespace CrossModal.Tensors.Tests.Kernels;
 
@@ -12,19 +13,13 @@ namespace CrossModal.Tensors.Tests.Kernels;
 [Trait("Category", "Kernel")]
 public class SimdWidthProbeTests
 {
-    /// <summary>Set by the parent: the kernel family the child must be using ("avx2" or "scalar").</summary>
-    internal const string ExpectVariable = "CROSSMODAL_EXPECT_SIMD";
-
-    /// <summary>Set by the parent: a file the child writes the kernel family it used into.</summary>
-    internal const string ReportVariable = "CROSSMODAL_SIMD_REPORT";
-
     [Fact]
     public void Should_UseTheWidestKernelTheProcessAllows()
     {
-        string? expected = Environment.GetEnvironmentVariable(ExpectVariable);
+        string? expected = SimdWidths.Expected;
         switch (expected)
         {
-            case null or "":
+            case null:
                 // A normal run: the kernel follows the hardware.
                 string fromHardware = Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? "avx512"
                     : Vector256.IsHardwareAccelerated && Fma.IsSupported ? "avx2" : "scalar";
@@ -41,10 +36,9 @@ public class SimdWidthProbeTests
                 Assert.Equal("scalar", Gemm.KernelName);
                 break;
             default:
-                Assert.Fail($"{ExpectVariable}={expected} is not avx2 or scalar.");
+                Assert.Fail($"{SimdWidths.ExpectVariable}={expected} is not avx2 or scalar.");
                 break;
         }
-        if (Environment.GetEnvironmentVariable(ReportVariable) is { Length: > 0 } report)
-            File.WriteAllText(report, Gemm.KernelName);
+        SimdWidths.Report(Gemm.KernelName);
     }
 }

@@ -1,0 +1,177 @@
+using CrossModal.Checkpoints;
+using CrossModal.Data;
+using CrossModal.Models.Files;
+using CrossModal.Tensors;
+using CrossModal.Tensors.Autograd;
+using CrossModal.Text;
+
+namespace CrossModal.Models;
+
+/// <summary>
+/// A trained instance-level model opened for inference: encode images and captions from any source (a precomp
+/// split, feature rows, free text) and score encoded blocks, without gradients and without ever switching the
+/// model's mode. The model is in evaluation mode for the handle's whole life (the constructor checks it), nothing
+/// here writes to it, and every call keeps its temporaries in its own thread's scope, so one handle serves
+/// several threads at once (a server's concurrent requests, or the evaluator's shards).
+/// </summary>
+public sealed class ModelHandle
+{
+    private readonly MatchingModel _model;
+
+    /// <summary>
+    /// A handle on <paramref name="model"/>, which must be in evaluation mode (<c>model.Eval()</c>) and must not be
+    /// trained while the handle is in use; <paramref name="vocabulary"/> is the one its word ids refer to.
+    /// </summary>
+    public ModelHandle(MatchingModel model, Vocabulary vocabulary, string source = "model")
+    {
+        if (model.Training) throw new ArgumentException("A model handle needs the model in evaluation mode (call Eval() first).", nameof(model));
+        if (vocabulary.Count != ((MatchingConfig)model.Config).VocabSize)
+            throw new InvalidDataException($"{source}: the model's word embedding has {((MatchingConfig)model.Config).VocabSize} rows, the vocabulary has {vocabulary.Count} words.");
+        _model = model;
+        Vocabulary = vocabulary;
+        Source = source;
+    }
+
+    /// <summary>
+    /// Opens a trained model: a CrossModal checkpoint (.safetensors, which carries its vocabulary) or an original
+    /// PyTorch checkpoint (model_best.pth.tar, zip or legacy; read without executing anything) of any registered
+    /// family, with the vocabulary given separately (<paramref name="vocabPath"/>) for files that carry none.
+    /// </summary>
+    public static ModelHandle Load(string path, string? vocabPath = null, CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
+        RetrievalModel model;
+        string? vocabJson = null;
+        if (TorchCheckpoint.IsTorchCheckpoint(path))
+        {
+            model = OriginalCheckpoint.Load(path, cancellationToken).CreateModel();
+        }
+        else
+        {
+            var content = ModelFile.Read(path);
+            model = ModelFile.CreateModel(content);
+            vocabJson = content.VocabJson;
+        }
+        if (model is not MatchingModel matching)
+            throw new InvalidDataException($"{path}: a {model.Family.Name} model is a category-level model; it has no captions to encode (evaluate it with its labelled data).");
+        Vocabulary vocab = vocabPath is not null ? Vocabulary.Load(vocabPath)
+            : vocabJson is not null ? Vocabulary.FromJson(vocabJson, path)
+            : throw new InvalidDataException($"{path}: the checkpoint carries no vocabulary; pass --vocab (the vocabulary JSON the model was trained with).");
+        var config = (MatchingConfig)model.Config;
+        if (vocab.Count != config.VocabSize)
+            throw new InvalidDataException($"{path}: the model's word embedding has {config.VocabSize} rows, the vocabulary {(vocabPath ?? "in the checkpoint")} has {vocab.Count} words.");
+        model.Eval();
+        return new ModelHandle(matching, vocab, path);
+    }
+
+    /// <summary>Where the model came from (a file name, or "model").</summary>
+    public string Source { get; }
+
+    /// <summary>The model's configuration.</summary>
+    public MatchingConfig Config => (MatchingConfig)_model.Config;
+
+    /// <summary>The model's family.</summary>
+    public ModelFamily Family => _model.Family;
+
+    /// <summary>The vocabulary the model's word ids refer to.</summary>
+    public Vocabulary Vocabulary { get; }
+
+    /// <summary>Width of the encoded vectors.</summary>
+    public int EmbedSize => _model.EmbedSize;
+
+    /// <summary>The images x captions block size scoring should use.</summary>
+    public int ShardSize => _model.EvaluationShardSize;
+
+    /// <summary>Encodes every image of <paramref name="data"/> once, in file order, <paramref name="batchSize"/> at a time.</summary>
+    public EmbeddingSet EncodeImages(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default) =>
+        EncodeImages(data.ImageCount, data.Regions, data.FeatureDim, batchSize, (i, row) => data.ImageFeatures(i).CopyTo(row), cancellationToken);
+
+    /// <summary>
+    /// Encodes <paramref name="count"/> images given as feature rows: count x regions x dim floats (regions = 0 for
+    /// one vector per image), e.g. the output of an ONNX feature extractor.
+    /// </summary>
+    public EmbeddingSet EncodeImages(float[] features, int count, int regions, int dim, int batchSize = 128)
+    {
+        int length = Math.Max(1, regions) * dim;
+        if (features.Length != count * length) throw new ArgumentException($"{features.Length} floats are not {count} images of {Math.Max(1, regions)} x {dim}.");
+        return EncodeImages(count, regions, dim, batchSize, (i, row) => features.AsSpan(i * length, length).CopyTo(row), CancellationToken.None);
+    }
+
+    private EmbeddingSet EncodeImages(int count, int regions, int dim, int batchSize, ImageRow fill, CancellationToken cancellationToken)
+    {
+        var images = new EmbeddingSet(EmbedSize);
+        int length = Math.Max(1, regions) * dim;
+        for (int start = 0; start < count; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int c = Math.Min(batchSize, count - start);
+            using var scope = TensorScope.Begin();
+            var features = regions > 0 ? Tensor.Empty(c, regions, dim) : Tensor.Empty(c, dim);
+            for (int i = 0; i < c; i++) fill(start + i, features.Data.Slice(i * length, length));
+            AddImages(features, images);
+        }
+        return images;
+    }
+
+    private delegate void ImageRow(int image, Span<float> row);
+
+    /// <summary>Encodes every caption of <paramref name="data"/>, in file order.</summary>
+    public EmbeddingSet EncodeCaptions(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default)
+    {
+        var captions = new EmbeddingSet(EmbedSize);
+        int m = data.CaptionCount;
+        for (int start = 0; start < m; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(batchSize, m - start);
+            var ids = new int[count][];
+            for (int i = 0; i < count; i++) ids[i] = data.CaptionTokens(start + i).ToArray();
+            AddCaptions(ids, captions);
+        }
+        return captions;
+    }
+
+    /// <summary>Encodes captions given as token ids (each <c>&lt;start&gt;</c> ... <c>&lt;end&gt;</c>, as <see cref="Vocabulary.Encode(string)"/> makes them).</summary>
+    public EmbeddingSet EncodeCaptions(IReadOnlyList<int[]> tokenIds, int batchSize = 128)
+    {
+        var captions = new EmbeddingSet(EmbedSize);
+        for (int start = 0; start < tokenIds.Count; start += batchSize)
+            AddCaptions(tokenIds.Skip(start).Take(Math.Min(batchSize, tokenIds.Count - start)).ToArray(), captions);
+        return captions;
+    }
+
+    /// <summary>Encodes free text: lower-cased, tokenised like NLTK's word_tokenize, mapped through the vocabulary.</summary>
+    public EmbeddingSet EncodeText(IReadOnlyList<string> texts) => EncodeCaptions(texts.Select(Vocabulary.Encode).ToList());
+
+    /// <summary>
+    /// Scores images [i0, i1) against captions [j0, j1) into output (row stride <paramref name="ldo"/>), without
+    /// gradients.
+    /// </summary>
+    public void ScoreBlock(EmbeddingSet images, int i0, int i1, EmbeddingSet captions, int j0, int j1, Span<float> output, int ldo) =>
+        _model.ScoreBlock(images, i0, i1, captions, j0, j1, output, ldo);
+
+    private void AddImages(Tensor features, EmbeddingSet images)
+    {
+        using var noGrad = Tape.NoGrad();
+        var encoded = _model.EncodeImages(features);
+        var lens = new int[features.Dim(0)];
+        Array.Fill(lens, encoded.Rank == 3 ? encoded.Dim(1) : 1);
+        images.AddBatch(encoded, lens);
+    }
+
+    private void AddCaptions(int[][] ids, EmbeddingSet captions)
+    {
+        int count = ids.Length, maxLen = 0;
+        var lengths = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            if (ids[i].Length == 0) throw new ArgumentException("A caption needs at least one token.");
+            maxLen = Math.Max(maxLen, lengths[i] = ids[i].Length);
+        }
+        var tokens = new int[count * maxLen];
+        for (int i = 0; i < count; i++) ids[i].CopyTo(tokens, i * maxLen);
+        using var scope = TensorScope.Begin();
+        using var noGrad = Tape.NoGrad();
+        captions.AddBatch(_model.EncodeCaptions(tokens, lengths, maxLen), lengths);
+    }
+}

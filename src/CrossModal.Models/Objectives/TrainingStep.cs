@@ -1,0 +1,10 @@
+using CrossModal.Tensors;
+
+namespace CrossModal.Models.Objectives;
+
+/// <summary>
+/// Where a training step stands: the 0-based epoch, the 1-based iteration over the whole run, and an optional hook
+/// called between the backward pass and the optimizer step with the parameters about to be updated (data-parallel
+/// training all-reduces their gradients there).
+/// </summary>
+public readonly record struct TrainingStep(int Epoch, long Iteration, Action<IReadOnlyList<Tensor>>? AfterBackward = null);
