@@ -23,6 +23,7 @@ Suite[] suites =
     new("vsrn-encode", "VSRN image encoding of 1,000 images (4 GCN blocks + GRU, embed 2048), next to PyTorch", VsrnSuite.Encode),
     new("squeezenet", "SqueezeNet 1.1 forward at 224 x 224, batch 16 and single images, next to PyTorch", SqueezeNetSuite.Run),
     new("category-baselines", "CCA and semantic matching on the Wikipedia benchmark (mAP), next to the numpy baselines' values", CategoryBaselinesSuite.Run),
+    new("search", "exact, int8 and HNSW top-10 search over 1,000,000 x 1,024 unit vectors, next to FAISS and hnswlib", SearchSuite.Run),
 ];
 
 var byName = suites.ToDictionary(s => s.Name, StringComparer.Ordinal);

@@ -28,6 +28,8 @@ public static class CliApp
         root.Subcommands.Add(FeaturesCommand.Create());
         root.Subcommands.Add(ClassvecCommand.Create());
         root.Subcommands.Add(BaselinesCommand.Create());
+        root.Subcommands.Add(IndexCommand.Create());
+        root.Subcommands.Add(SearchCommand.Create());
         return root;
     }
 

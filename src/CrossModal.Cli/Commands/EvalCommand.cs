@@ -26,9 +26,12 @@ internal static class EvalCommand
         var prSvg = new Option<string?>("--pr-svg") { Description = "[category] write the precision-recall curves (mean over the models) as SVG to this file" };
         var ks = new Option<string>("--k") { Description = "[category] the K of the precisions P@K, comma-separated", DefaultValueFactory = _ => "1,5,10,20,50,100" };
         var simsOut = new Option<string?>("--sims-out") { Description = "write the images x captions similarity matrix (.npy; with --fold5 the 5 fold blocks stacked)" };
+        var twoStage = new Option<bool>("--two-stage") { Description = "two-stage retrieval: pre-rank by vectors, re-score each query's top --rerank with the model; reports R@K, pair scores and time next to full scoring" };
+        var rerank = new Option<int>("--rerank") { Description = "with --two-stage: candidates re-scored per query", DefaultValueFactory = _ => 128 };
+        var prerank = new Option<string?>("--prerank") { Description = "with --two-stage: a (VSE++) checkpoint whose vectors pre-rank (default: the model's own pooled vectors)" };
         var threads = new Option<int>("--threads") { Description = "worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var cmd = new Command("eval", "Evaluate retrieval: R@1/5/10, medr, meanr, rsum of instance-level models; mAP, P@K and PR curves of category-level models (standard or extendable protocol).");
-        foreach (var o in new Option[] { checkpoints, data, vocab, split, fold5, json, simsOut, prSvg, ks, threads }) cmd.Options.Add(o);
+        var cmd = new Command("eval", "Evaluate retrieval: R@1/5/10, medr, meanr, rsum of instance-level models; mAP, P@K and PR curves of category-level models (standard or extendable protocol); --two-stage: pre-rank by vectors, re-score the top candidates.");
+        foreach (var o in new Option[] { checkpoints, data, vocab, split, fold5, json, simsOut, prSvg, ks, twoStage, rerank, prerank, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             Parallelism.Threads = p.GetValue(threads);
@@ -46,6 +49,7 @@ internal static class EvalCommand
                 Console.Error.WriteLine($"loaded {path}: {model.Config.ToJson()}");
             }
             using var dataset = PrecompDataset.Open(dataPath, p.GetValue(split)!, models[0].Vocabulary);
+            if (p.GetValue(twoStage)) return TwoStage(models, dataset, p.GetValue(rerank), p.GetValue(prerank), p.GetValue(vocab), p.GetValue(json));
             var bar = new ConsoleProgress();
             var progress = new SyncProgress<EvaluationProgress>(e => { bar.Clear(); if (!Console.IsErrorRedirected) Console.Error.Write(e); else Console.Error.WriteLine(e); });
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -61,6 +65,37 @@ internal static class EvalCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>--two-stage: full scoring first (the reference), then the two stages, both timed in this run.</summary>
+    private static int TwoStage(List<ModelHandle> models, PrecompDataset dataset, int k, string? prerankPath, string? vocab, string? jsonPath)
+    {
+        if (models.Count != 1) throw new ArgumentException("--two-stage evaluates one checkpoint.");
+        if (k < 1) throw new ArgumentException($"--k must be at least 1, got {k}.");
+        var prerank = prerankPath is null ? null : ModelHandle.Load(prerankPath, vocab);
+        if (prerank is not null && !SameWords(prerank.Vocabulary, models[0].Vocabulary))
+            throw new CliException($"{prerankPath}: its vocabulary differs from the checkpoint's; both must read the same captions.");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var full = Evaluator.Evaluate(models, dataset);
+        double fullSeconds = clock.Elapsed.TotalSeconds;
+        var result = Search.TwoStage.TwoStageEvaluator.Evaluate(models[0], dataset, k, prerank);
+        Console.WriteLine($"full scoring: {full.Metrics}");
+        Console.WriteLine($"  {(long)dataset.ImageCount * dataset.CaptionCount} pair scores, {fullSeconds:F1} s (encoding included)");
+        Console.WriteLine($"two-stage (k {k}, pre-rank {result.Prerank}): {result.Metrics}");
+        Console.WriteLine($"  {result.PairScores} pair scores ({(double)result.FullPairScores / result.PairScores:F1}x fewer), {result.Seconds:F1} s after encoding; " +
+            $"candidates hold the match for {100 * result.CandidateRecallT2I:F1}% of captions (t2i), {100 * result.CandidateRecallI2T:F1}% of images (i2t)");
+        Console.WriteLine($"  R@1 change: i2t {result.Metrics.I2T.R1 - full.Metrics.I2T.R1:+0.0;-0.0;0.0}, t2i {result.Metrics.T2I.R1 - full.Metrics.T2I.R1:+0.0;-0.0;0.0}");
+        if (jsonPath is not null)
+        {
+            var o = new System.Text.Json.Nodes.JsonObject
+            {
+                ["full"] = full.Metrics.ToJsonObject(), ["two_stage"] = result.Metrics.ToJsonObject(), ["k"] = k, ["prerank"] = result.Prerank,
+                ["pair_scores"] = result.PairScores, ["full_pair_scores"] = result.FullPairScores, ["two_stage_seconds"] = result.Seconds, ["full_seconds"] = fullSeconds,
+                ["candidate_recall_t2i"] = result.CandidateRecallT2I, ["candidate_recall_i2t"] = result.CandidateRecallI2T,
+            };
+            AtomicFile.WriteAllText(jsonPath, o.ToJsonString() + "\n");
+        }
+        return 0;
     }
 
     private static bool SameWords(Vocabulary a, Vocabulary b)
