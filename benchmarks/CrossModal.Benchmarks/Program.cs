@@ -16,6 +16,7 @@ var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchRe
     ["squeezenet"] = SqueezeNetSuite.Run,
     ["category-baselines"] = CategoryBaselinesSuite.Run,
     ["search"] = SearchSuite.Run,
+    ["serve-load"] = ServeLoadSuite.Run,
 };
 
 var names = new List<string>();

@@ -14,10 +14,11 @@ public static class GalleryBuilder
     /// <summary>
     /// Encodes the images of <paramref name="splits"/> of <paramref name="dataDirectory"/> (in that order: ids run
     /// across splits) with <paramref name="model"/>, and starts encoding their captions in the background.
-    /// <paramref name="imagesDirectory"/> holds the image files named in {split}_ids.txt (for thumbnails).
+    /// <paramref name="imagesDirectory"/> holds the image files named in {split}_ids.txt (for thumbnails). Without
+    /// <paramref name="encodeCaptions"/> the gallery serves text queries only (image search answers 503).
     /// </summary>
     public static Gallery FromPrecomp(ModelHandle model, string dataDirectory, IReadOnlyList<string> splits, string? imagesDirectory,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, bool encodeCaptions = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (splits.Count == 0) throw new ArgumentException("Name at least one split (e.g. test).");
@@ -69,7 +70,9 @@ public static class GalleryBuilder
         var prerank = new ExactIndex(model.EmbedSize);
         prerank.Add(Pooled(images), cancellationToken);
         var tokenArray = tokens.ToArray();
-        var captionEncodings = Task.Run(() => model.EncodeCaptions(tokenArray), CancellationToken.None);
+        var captionEncodings = encodeCaptions
+            ? Task.Run(() => model.EncodeCaptions(tokenArray), CancellationToken.None)
+            : Task.FromException<EmbeddingSet>(new InvalidOperationException("this server was started for text queries only"));
         string description = $"{model.Family.Name} model {model.Source}; {items.Count} images of {dataDirectory} ({string.Join(", ", splits)})";
         return new Gallery(model, items, all, regions, dim, images, prerank, captions, [.. captionImage], captionEncodings, description);
     }

@@ -5,6 +5,7 @@ using CrossModal.Tensors.Threading;
 using CrossModal.Vision.Cnn;
 using CrossModal.Vision.Features;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Hosting;
 
 namespace CrossModal.Cli.Commands;
 
