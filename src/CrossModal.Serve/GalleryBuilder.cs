@@ -57,7 +57,7 @@ public static class GalleryBuilder
             for (int i = 0; i < data.ImageCount; i++)
             {
                 string name = data.ImageIds is { } ids ? ids[i] : $"{split}/{i}";
-                string? path = imagesDirectory is null ? null : Path.Combine(imagesDirectory, Path.GetFileName(name));
+                string? path = imagesDirectory is null ? null : Path.GetFullPath(Path.Combine(imagesDirectory, Path.GetFileName(name)));
                 if (path is not null && !File.Exists(path)) path = null;
                 items.Add(new GalleryItem(firstImage + i, name, path, Math.Max(0, first[i]), perImage[i]));
             }

@@ -135,7 +135,7 @@ public static class ServeApp
                     throw new ServeException(404, $"Gallery item {item.Id} ({item.Name}) has no image file on this server.");
                 ctx.Response.Headers.CacheControl = "public, max-age=3600";
                 string type = item.ImagePath.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? "image/png" : "image/jpeg";
-                return Results.File(item.ImagePath, type);
+                return TypedResults.PhysicalFile(item.ImagePath, type);
             })
             .WithName("thumbnail").WithSummary("The gallery image's file (JPEG or PNG).")
             .Produces(200, contentType: "image/jpeg").Produces<ErrorResponse>(400).Produces<ErrorResponse>(404);

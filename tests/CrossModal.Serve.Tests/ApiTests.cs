@@ -183,6 +183,19 @@ public sealed class ApiTests(ServeFixture fixture) : IClassFixture<ServeFixture>
     }
 
     [Fact]
+    public async Task Should_ServeImageFiles_OfAGalleryBuiltWithRelativePaths()
+    {
+        string relative = Path.GetRelativePath(Environment.CurrentDirectory, ServeFixture.ImagesDirectory);
+        Assert.False(Path.IsPathRooted(relative));
+        using var gallery = GalleryBuilder.FromPrecomp(fixture.Scan, Path.GetRelativePath(Environment.CurrentDirectory, ServeFixture.DataDirectory), ["dev"], relative, Token, encodeCaptions: false);
+        await using var host = await TestHost.StartAsync(Service(gallery: gallery));
+        var image = await host.Client.GetAsync("/api/items/2/thumbnail", Token);
+        Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+        var names = File.ReadAllLines(Path.Combine(ServeFixture.DataDirectory, "dev_ids.txt"));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(ServeFixture.ImagesDirectory, names[2])), await image.Content.ReadAsByteArrayAsync(Token));
+    }
+
+    [Fact]
     public async Task Should_Answer404_ForAnItemWithoutImageFile()
     {
         using var gallery = GalleryBuilder.FromPrecomp(fixture.Scan, ServeFixture.DataDirectory, ["dev"], imagesDirectory: null, Token);
