@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace CrossModal.Serve;
 
@@ -28,6 +29,9 @@ public static class ServeApp
         if (options.RequestTimeout <= TimeSpan.Zero) throw new ArgumentException($"The request timeout must be positive, got {options.RequestTimeout}.");
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        // Logs go to stderr: stdout stays for machine-readable output (the load benchmark's JSON lines).
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

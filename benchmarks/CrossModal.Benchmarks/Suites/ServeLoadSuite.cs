@@ -26,10 +26,7 @@ internal static class ServeLoadSuite
         string images = Path.Combine(BenchContext.DataRoot, "f8k-1k", "images");
         string vocabPath = Path.Combine(BenchContext.DataRoot, "vocab", "f8k_precomp_vocab.json");
         if (!Directory.Exists(data) || !File.Exists(vocabPath))
-        {
-            Console.Error.WriteLine($"serve-load: needs {data} and {vocabPath} (set CROSSMODAL_DATA); skipped.");
-            yield break;
-        }
+            throw new MissingPrerequisiteException($"serve-load needs {data} and {vocabPath} (set CROSSMODAL_DATA).");
         string? checkpoint = Argument(ctx, "--checkpoint");
         int[] clients = (Argument(ctx, "--clients") ?? (ctx.Quick ? "8" : "1,8,32")).Split(',').Select(int.Parse).ToArray();
         double seconds = double.Parse(Argument(ctx, "--seconds") ?? (ctx.Quick ? "3" : "10"), System.Globalization.CultureInfo.InvariantCulture);
