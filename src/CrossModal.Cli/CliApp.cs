@@ -30,6 +30,7 @@ public static class CliApp
         root.Subcommands.Add(BaselinesCommand.Create());
         root.Subcommands.Add(IndexCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 

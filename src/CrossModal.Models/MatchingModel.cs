@@ -31,6 +31,13 @@ public abstract class MatchingModel : RetrievalModel
     /// </summary>
     public abstract void ScoreBlock(EmbeddingSet images, int i0, int i1, EmbeddingSet captions, int j0, int j1, Span<float> output, int ldo);
 
+    /// <summary>
+    /// Explains the score of one image (raw features [1, R, D] or [1, D]) and one caption (token ids with
+    /// &lt;start&gt; and &lt;end&gt;), without gradients; null when the family offers no explanation. Like
+    /// <see cref="ScoreBlock"/> it must not change the model.
+    /// </summary>
+    public virtual ScoreExplanation? Explain(Tensor features, int[] tokens) => null;
+
     /// <summary>The images x captions block size the evaluator should use (SCAN's shard size is 128).</summary>
     public virtual int EvaluationShardSize => 128;
 }

@@ -182,6 +182,20 @@ public sealed class ModelHandle
     public void ScoreBlock(EmbeddingSet images, int i0, int i1, EmbeddingSet captions, int j0, int j1, Span<float> output, int ldo) =>
         _model.ScoreBlock(images, i0, i1, captions, j0, j1, output, ldo);
 
+    /// <summary>
+    /// Explains the score of one image, given as its raw features (regions x dim floats; regions = 0 for one
+    /// vector), against one caption's token ids; null when the model's family offers no explanation.
+    /// </summary>
+    public ScoreExplanation? Explain(ReadOnlySpan<float> features, int regions, int dim, int[] tokens)
+    {
+        if (tokens.Length == 0) throw new ArgumentException("A caption needs at least one token.");
+        if (features.Length != Math.Max(1, regions) * dim) throw new ArgumentException($"{features.Length} floats are not one image of {Math.Max(1, regions)} x {dim}.");
+        using var scope = TensorScope.Begin();
+        var tensor = regions > 0 ? Tensor.Empty(1, regions, dim) : Tensor.Empty(1, dim);
+        features.CopyTo(tensor.Data);
+        return _model.Explain(tensor, tokens);
+    }
+
     private void AddImages(Tensor features, EmbeddingSet images)
     {
         using var noGrad = Tape.NoGrad();

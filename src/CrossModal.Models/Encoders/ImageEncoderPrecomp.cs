@@ -44,6 +44,14 @@ public sealed class ImageEncoderPrecomp : Module
     /// <summary>Whether regions are averaged into one vector.</summary>
     public bool PoolRegions { get; }
 
+    /// <summary>The linear projection alone ([.., D] to [.., E]): no pooling, no normalisation.</summary>
+    public Tensor Project(Tensor features)
+    {
+        if (features.Dim(-1) != ImgDim)
+            throw new ArgumentException($"Image features {Tensor.FormatShape(features.ShapeSpan)} do not end in img_dim {ImgDim}.");
+        return _fc is not null ? _fc.Forward(features) : _fcWeightNorm!.Forward(features);
+    }
+
     /// <summary>Encodes [B, D] to [B, E] or [B, R, D] to [B, R, E] (or [B, E] when pooling).</summary>
     public Tensor Forward(Tensor features)
     {

@@ -1,5 +1,6 @@
 using CrossModal.Models.Encoders;
 using CrossModal.Tensors;
+using CrossModal.Tensors.Autograd;
 
 namespace CrossModal.Models.Scan;
 
@@ -52,5 +53,16 @@ public sealed class ScanModel : MatchingModel
         for (int j = 0; j < n; j++) lengths[j] = captions.Length(j0 + j);
         int regions = images.Length(i0);
         CrossAttention.ScoreBlock(images.Items(i0, i1 - i0), i1 - i0, regions, captions.Items(j0, n), lengths, images.Dim, Attention, output, ldo);
+    }
+
+    /// <summary>Word-to-region attention of one pair (<see cref="ScanExplainer"/>).</summary>
+    public override ScoreExplanation? Explain(Tensor features, int[] tokens)
+    {
+        using var scope = TensorScope.Begin();
+        using var noGrad = Tape.NoGrad();
+        var regions = EncodeImages(features);
+        if (regions.Dim(0) != 1) throw new ArgumentException($"Explain takes one image, got {regions.Dim(0)}.");
+        var words = EncodeCaptions(tokens, [tokens.Length], tokens.Length);
+        return ScanExplainer.Explain(regions.Data, regions.Dim(1), words.Data, tokens.Length, EmbedSize, Attention);
     }
 }

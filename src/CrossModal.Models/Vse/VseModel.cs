@@ -1,5 +1,6 @@
 using CrossModal.Models.Encoders;
 using CrossModal.Tensors;
+using CrossModal.Tensors.Autograd;
 using CrossModal.Tensors.Kernels;
 
 namespace CrossModal.Models.Vse;
@@ -43,5 +44,40 @@ public sealed class VseModel : MatchingModel
         int d = images.Dim, m = i1 - i0, n = j1 - j0;
         // Items are single rows packed back to back, so a block of items is a contiguous m x d (n x d) matrix.
         Gemm.Multiply(false, true, m, n, d, 1f, images.Items(i0, m), d, captions.Items(j0, n), d, 0f, output, ldo);
+    }
+
+    /// <summary>
+    /// Per-region contributions: the image vector is the normalised mean of the projected regions p_r, so the score
+    /// v·q = Σ_r (p_r·q) / (R ‖mean p‖) splits exactly into one term per region (signed; they sum to the score).
+    /// With one feature vector per image there is one "region" holding the whole score.
+    /// </summary>
+    public override ScoreExplanation? Explain(Tensor features, int[] tokens)
+    {
+        if (features.Dim(0) != 1) throw new ArgumentException($"Explain takes one image, got {features.Dim(0)}.");
+        using var scope = TensorScope.Begin();
+        using var noGrad = Tape.NoGrad();
+        var projected = ImageEncoder.Project(features); // [1, R, E] or [1, E]
+        int regions = projected.Rank == 3 ? projected.Dim(1) : 1, e = EmbedSize;
+        var caption = EncodeCaptions(tokens, [tokens.Length], tokens.Length).Data; // [1, E], unit
+        var p = projected.Data;
+        var mean = new double[e];
+        for (int r = 0; r < regions; r++)
+            for (int k = 0; k < e; k++) mean[k] += p[r * e + k] / (double)regions;
+        double norm = ImageEncoder.NoImgNorm ? 1 : Math.Sqrt(mean.Sum(x => x * x));
+        var contributions = new float[regions];
+        double score = 0;
+        for (int r = 0; r < regions; r++)
+        {
+            double dot = 0;
+            for (int k = 0; k < e; k++) dot += (double)p[r * e + k] * caption[k];
+            contributions[r] = (float)(dot / (regions * norm));
+            score += contributions[r];
+        }
+        string meaning = regions > 1
+            ? "VSE++ averages the projected regions before normalising, so the score (a cosine) is exactly the sum of one term per region: " +
+              "(projected region · caption vector) / (regions x norm of the mean). Positive terms pull the image towards the caption, negative ones away. " +
+              "There is no per-word attention: the caption is one GRU vector, so every word shares the same map."
+            : "VSE++ on one feature vector per image: the whole score is one term; there are no regions to attribute it to.";
+        return new ScoreExplanation(ExplanationKind.RegionContributions, (float)score, tokens.Length, regions, contributions, null, meaning);
     }
 }

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using CrossModal.Models;
+using CrossModal.Models.Scan;
+using CrossModal.Serve;
+using CrossModal.Tensors;
+using CrossModal.Tensors.Threading;
+using CrossModal.Text;
+using Microsoft.AspNetCore.Hosting;
+
+namespace CrossModal.Benchmarks.Suites;
+
+/// <summary>
+/// Load test of `crossmodal serve`: the server on 127.0.0.1 (a free port, Kestrel, in this process) over the
+/// 1,000 f8k-1k images encoded by a SCAN model, N concurrent clients sending text queries (the test split's
+/// captions, in turn) for a bounded time, in full scoring (1,000 pairs per query) and two-stage (128 pooled-vector
+/// candidates re-scored) modes. Reports requests/s, p50/p99 latency, errors (must be 0) and the process's memory
+/// before and after (the clients run in the same process; their share is small: one HttpClient).
+/// Arguments: [--checkpoint MODEL] (default: SCAN t2i LSE with the published sizes, 1,024-d, random weights: the
+/// cost does not depend on the weights), [--clients 1,8,32], [--seconds 10].
+/// </summary>
+internal static class ServeLoadSuite
+{
+    public static IEnumerable<BenchResult> Run(BenchContext ctx)
+    {
+        string data = Path.Combine(BenchContext.DataRoot, "f8k-1k-precomp");
+        string images = Path.Combine(BenchContext.DataRoot, "f8k-1k", "images");
+        string vocabPath = Path.Combine(BenchContext.DataRoot, "vocab", "f8k_precomp_vocab.json");
+        if (!Directory.Exists(data) || !File.Exists(vocabPath))
+            throw new MissingPrerequisiteException($"serve-load needs {data} and {vocabPath} (set CROSSMODAL_DATA).");
+        string? checkpoint = Argument(ctx, "--checkpoint");
+        int[] clients = (Argument(ctx, "--clients") ?? (ctx.Quick ? "8" : "1,8,32")).Split(',').Select(int.Parse).ToArray();
+        double seconds = double.Parse(Argument(ctx, "--seconds") ?? (ctx.Quick ? "3" : "10"), System.Globalization.CultureInfo.InvariantCulture);
+        Parallelism.Threads = ctx.ThreadCounts.Max();
+
+        ModelHandle model;
+        if (checkpoint is not null) model = ModelHandle.Load(checkpoint);
+        else
+        {
+            var vocab = Vocabulary.Load(vocabPath);
+            var scan = new ScanModel(new ScanConfig { ImgDim = 512, VocabSize = vocab.Count, CrossAttn = AttentionDirection.TextToImage, AggFunc = Aggregation.LogSumExp, LambdaSoftmax = 9, LambdaLse = 6 }, new Rng(1));
+            scan.Eval();
+            model = new ModelHandle(scan, vocab, "SCAN t2i LSE 1024-d (random weights)");
+        }
+        var clock = Stopwatch.StartNew();
+        using var gallery = GalleryBuilder.FromPrecomp(model, data, ["train", "dev", "test"], Directory.Exists(images) ? images : null, encodeCaptions: false);
+        double buildSeconds = clock.Elapsed.TotalSeconds;
+        var queries = File.ReadAllLines(Path.Combine(data, "test_caps.txt")).Where(l => l.Trim().Length > 0).ToArray();
+        var service = new SearchService(gallery, new ServeOptions(), imageEncoder: null);
+        var app = ServeApp.Create(service, b => b.WebHost.UseUrls("http://127.0.0.1:0"));
+        string url = ServeApp.StartAsync(app).GetAwaiter().GetResult().Single();
+        Console.Error.WriteLine($"serve-load: {gallery.Description}; encoded in {buildSeconds:F1} s; serving {url}");
+        try
+        {
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
+            Drive(http, queries, "full", 2, 1.0); // warm-up: JIT, pools, connections
+            foreach (var mode in new[] { "full", "two-stage" })
+                foreach (int n in clients)
+                {
+                    var (before, heapBefore) = Memory();
+                    var load = BenchContext.LoadAverage();
+                    var run = Drive(http, queries, mode, n, seconds);
+                    var (after, heapAfter) = Memory();
+                    var latencies = run.Latencies.Order().ToArray();
+                    double P(double q) => latencies.Length == 0 ? double.NaN : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];
+                    if (run.Errors > 0) Console.Error.WriteLine($"serve-load: {run.Errors} errors in {mode} with {n} clients (first: {run.FirstError})");
+                    yield return new BenchResult("serve-load", $"{mode} {n} clients", Parallelism.Threads, "req/s", run.Requests / run.Seconds, Extra: new Dictionary<string, object>
+                    {
+                        ["model"] = model.Source,
+                        ["gallery_images"] = gallery.Items.Count,
+                        ["pairs_per_query"] = mode == "full" ? gallery.Items.Count : Math.Min(gallery.Items.Count, service.Options.PrerankK),
+                        ["requests"] = run.Requests,
+                        ["errors"] = run.Errors,
+                        ["seconds"] = Math.Round(run.Seconds, 2),
+                        ["p50_ms"] = Math.Round(P(0.50), 2),
+                        ["p99_ms"] = Math.Round(P(0.99), 2),
+                        ["working_set_mb_before"] = before,
+                        ["working_set_mb_after"] = after,
+                        ["gc_heap_mb_before"] = heapBefore,
+                        ["gc_heap_mb_after"] = heapAfter,
+                        ["peak_working_set_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
+                        ["load_average"] = load ?? double.NaN,
+                    });
+                }
+        }
+        finally
+        {
+            app.StopAsync().GetAwaiter().GetResult();
+            app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private sealed record LoadRun(long Requests, long Errors, double Seconds, List<double> Latencies, string? FirstError);
+
+    /// <summary><paramref name="clients"/> loops, each sending its next query as soon as the last answer came, until the time is up.</summary>
+    private static LoadRun Drive(HttpClient http, string[] queries, string mode, int clients, double seconds)
+    {
+        var latencies = new List<double>[clients];
+        long requests = 0, errors = 0;
+        string? firstError = null;
+        var clock = Stopwatch.StartNew();
+        var deadline = TimeSpan.FromSeconds(seconds);
+        var tasks = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            var mine = latencies[c] = new List<double>();
+            for (int i = c; clock.Elapsed < deadline; i += clients)
+            {
+                string q = Uri.EscapeDataString(queries[i % queries.Length].Trim());
+                var sw = Stopwatch.StartNew();
+                try
+                {
+                    using var response = await http.GetAsync($"/api/search?q={q}&k=10&mode={mode}");
+                    await response.Content.ReadAsByteArrayAsync();
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Increment(ref errors);
+                        Interlocked.CompareExchange(ref firstError, $"HTTP {(int)response.StatusCode}", null);
+                        continue;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    Interlocked.Increment(ref errors);
+                    Interlocked.CompareExchange(ref firstError, e.Message, null);
+                    continue;
+                }
+                mine.Add(sw.Elapsed.TotalMilliseconds);
+                Interlocked.Increment(ref requests);
+            }
+        })).ToArray();
+        Task.WaitAll(tasks);
+        return new LoadRun(requests, errors, clock.Elapsed.TotalSeconds, latencies.SelectMany(l => l).ToList(), firstError);
+    }
+
+    private static (double WorkingSetMb, double HeapMb) Memory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        using var p = Process.GetCurrentProcess();
+        return (Math.Round(p.WorkingSet64 / 1048576.0, 1), Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1));
+    }
+
+    private static string? Argument(BenchContext ctx, string name)
+    {
+        for (int i = 0; i + 1 < ctx.Arguments.Count; i++)
+            if (ctx.Arguments[i] == name) return ctx.Arguments[i + 1];
+        return null;
+    }
+}
