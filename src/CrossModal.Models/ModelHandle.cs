@@ -83,17 +83,26 @@ public sealed class ModelHandle
     public int ShardSize => _model.EvaluationShardSize;
 
     /// <summary>Encodes every image of <paramref name="data"/> once, in file order, <paramref name="batchSize"/> at a time.</summary>
-    public EmbeddingSet EncodeImages(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default)
+    public EmbeddingSet EncodeImages(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default) =>
+        EncodeImages(data, 0, data.ImageCount, batchSize, cancellationToken);
+
+    /// <summary>
+    /// Encodes images [<paramref name="start"/>, start + <paramref name="count"/>) of <paramref name="data"/>, in
+    /// batches of <paramref name="batchSize"/> from <paramref name="start"/>: when start is a multiple of the batch
+    /// size these are batches of the whole split's encoding, so the vectors are bit-identical to it (the sharded
+    /// evaluator relies on that).
+    /// </summary>
+    public EmbeddingSet EncodeImages(PrecompDataset data, int start, int count, int batchSize = 128, CancellationToken cancellationToken = default)
     {
+        CheckRange(start, count, data.ImageCount, "images");
         var images = new EmbeddingSet(EmbedSize);
-        int n = data.ImageCount;
-        for (int start = 0; start < n; start += batchSize)
+        for (int at = start; at < start + count; at += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(batchSize, n - start);
+            int n = Math.Min(batchSize, start + count - at);
             using var scope = TensorScope.Begin();
-            var features = data.Regions > 0 ? Tensor.Empty(count, data.Regions, data.FeatureDim) : Tensor.Empty(count, data.FeatureDim);
-            for (int i = 0; i < count; i++) data.ImageFeatures(start + i).CopyTo(features.Data.Slice(i * data.ImageLength));
+            var features = data.Regions > 0 ? Tensor.Empty(n, data.Regions, data.FeatureDim) : Tensor.Empty(n, data.FeatureDim);
+            for (int i = 0; i < n; i++) data.ImageFeatures(at + i).CopyTo(features.Data.Slice(i * data.ImageLength));
             AddImages(features, images);
         }
         return images;
@@ -120,16 +129,24 @@ public sealed class ModelHandle
     }
 
     /// <summary>Encodes every caption of <paramref name="data"/>, in file order.</summary>
-    public EmbeddingSet EncodeCaptions(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default)
+    public EmbeddingSet EncodeCaptions(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default) =>
+        EncodeCaptions(data, 0, data.CaptionCount, batchSize, cancellationToken);
+
+    /// <summary>
+    /// Encodes captions [<paramref name="start"/>, start + <paramref name="count"/>) of <paramref name="data"/> in
+    /// batches from <paramref name="start"/> (bit-identical to the whole split's encoding when start is a multiple of
+    /// the batch size).
+    /// </summary>
+    public EmbeddingSet EncodeCaptions(PrecompDataset data, int start, int count, int batchSize = 128, CancellationToken cancellationToken = default)
     {
+        CheckRange(start, count, data.CaptionCount, "captions");
         var captions = new EmbeddingSet(EmbedSize);
-        int m = data.CaptionCount;
-        for (int start = 0; start < m; start += batchSize)
+        for (int at = start; at < start + count; at += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(batchSize, m - start);
-            var ids = new int[count][];
-            for (int i = 0; i < count; i++) ids[i] = data.CaptionTokens(start + i).ToArray();
+            int n = Math.Min(batchSize, start + count - at);
+            var ids = new int[n][];
+            for (int i = 0; i < n; i++) ids[i] = data.CaptionTokens(at + i).ToArray();
             AddCaptions(ids, captions);
         }
         return captions;
@@ -153,6 +170,12 @@ public sealed class ModelHandle
     /// </summary>
     public void ScoreBlock(EmbeddingSet images, int i0, int i1, EmbeddingSet captions, int j0, int j1, Span<float> output, int ldo) =>
         _model.ScoreBlock(images, i0, i1, captions, j0, j1, output, ldo);
+
+    private static void CheckRange(int start, int count, int total, string what)
+    {
+        if (start < 0 || count < 0 || start > total - count)
+            throw new ArgumentOutOfRangeException(nameof(start), $"{what} [{start}, {(long)start + count}) outside the split's {total}.");
+    }
 
     private void AddImages(Tensor features, EmbeddingSet images)
     {

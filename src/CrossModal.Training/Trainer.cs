@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using CrossModal.Distributed;
 using CrossModal.Evaluation;
 using CrossModal.Models;
 using CrossModal.Models.Files;
@@ -18,6 +19,12 @@ namespace CrossModal.Training;
 /// validation) and training_curve.svg. A run resumed from a checkpoint reaches the same result as an uninterrupted
 /// run with the same seed and thread count: the checkpoint holds every optimizer, the shuffle generator's state at
 /// the epoch's start and the model's own generator (dropout).
+/// <para>
+/// Data-parallel (<c>mpirun -np N</c>, see <see cref="RankRole"/>): every rank runs this loop on its share of each
+/// global batch, which the objective gathers so that the loss is the one-process loss of the whole batch; gradients
+/// are summed over the ranks between backward and the optimizer step; only rank 0 writes. Nothing a checkpoint holds
+/// depends on the number of ranks, so a run resumes with any number.
+/// </para>
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -40,10 +47,12 @@ public sealed class Trainer : IDisposable
     private readonly TrainingObjective _objective;
     private readonly Rng _shuffleRng;
     private readonly List<EpochRecord> _history = new();
+    private readonly RankRole _role;
     private TrainState _state;
 
-    private Trainer(TrainOptions options, string? vocabJson, ITrainingData data, RetrievalModel model, Rng shuffleRng, TrainState state)
+    private Trainer(TrainOptions options, string? vocabJson, ITrainingData data, RetrievalModel model, Rng shuffleRng, TrainState state, RankRole role)
     {
+        _role = role;
         _options = options;
         _vocabJson = vocabJson;
         _data = data;
@@ -67,13 +76,21 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// A new run. <paramref name="config"/> gives the family and its hyper-parameters; the sizes the data dictates
-    /// (feature width, vocabulary size) are taken from the data and the vocabulary.
+    /// (feature width, vocabulary size) are taken from the data and the vocabulary. With several
+    /// <paramref name="ranks"/>, every rank calls this with the same arguments (a failure on any rank fails all of
+    /// them with its message).
     /// </summary>
-    public static Trainer Create(TrainOptions options, ModelConfig config, Vocabulary? vocab)
+    public static Trainer Create(TrainOptions options, ModelConfig config, Vocabulary? vocab, ICommunicator? ranks = null)
+    {
+        var role = new RankRole(ranks ?? new SingleProcessCommunicator());
+        return Agreement.Run(role.Ranks, () => CreateRank(options, config, vocab, role), t => t.Dispose());
+    }
+
+    private static Trainer CreateRank(TrainOptions options, ModelConfig config, Vocabulary? vocab, RankRole role)
     {
         options.Validate();
         var family = config.Family;
-        var data = OpenData(family, options, vocab);
+        var data = OpenData(family, options, vocab, role);
         try
         {
             config = config.ForData(data.Shape);
@@ -82,7 +99,7 @@ public sealed class Trainer : IDisposable
             var shuffle = rng.Fork();
             model.Noise.State = rng.Fork().State;
             var state = new TrainState { EpochShuffleState = shuffle.State, ModelRngState = model.Noise.State };
-            return new Trainer(options, vocab?.ToJson(), data, model, shuffle, state);
+            return new Trainer(options, vocab?.ToJson(), data, model, shuffle, state, role);
         }
         catch
         {
@@ -91,10 +108,26 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    /// <summary>Continues the run saved in <paramref name="checkpointPath"/>; the data and output folders may be moved.</summary>
-    public static Trainer Resume(string checkpointPath, string? dataPath = null, string? outputPath = null)
+    /// <summary>
+    /// Continues the run saved in <paramref name="checkpointPath"/>; the data and output folders may be moved. With
+    /// several <paramref name="ranks"/> (any number: nothing saved depends on it), rank 0 reads the checkpoint and
+    /// sends it to the others, so it need not exist on their machines.
+    /// </summary>
+    public static Trainer Resume(string checkpointPath, string? dataPath = null, string? outputPath = null, ICommunicator? ranks = null)
     {
-        var ckpt = Checkpoint.Load(checkpointPath);
+        var role = new RankRole(ranks ?? new SingleProcessCommunicator());
+        if (!role.DataParallel) return ResumeRank(Checkpoint.Load(checkpointPath), checkpointPath, dataPath, outputPath, role);
+        var bytes = Agreement.Run(role.Ranks, () => !role.Writes ? Array.Empty<byte>()
+            : File.Exists(checkpointPath) ? File.ReadAllBytes(checkpointPath) : throw new FileNotFoundException($"{checkpointPath}: checkpoint not found.", checkpointPath));
+        long[] length = { bytes.LongLength };
+        role.Ranks.Broadcast<long>(length, 0);
+        if (!role.Writes) bytes = new byte[length[0]];
+        role.Ranks.Broadcast<byte>(bytes, 0);
+        return Agreement.Run(role.Ranks, () => ResumeRank(Checkpoint.Parse(bytes, checkpointPath), checkpointPath, dataPath, outputPath, role), t => t.Dispose());
+    }
+
+    private static Trainer ResumeRank(TrainingCheckpoint ckpt, string checkpointPath, string? dataPath, string? outputPath, RankRole role)
+    {
         if (ckpt.Options is null || ckpt.State is null || ckpt.OptimizerSteps.Count == 0)
             throw new InvalidDataException($"{checkpointPath}: not a training checkpoint of this version (it lacks the optimizer state or the training options); use checkpoint.safetensors written by 'crossmodal train'.");
         var options = ckpt.Options with
@@ -104,14 +137,14 @@ public sealed class Trainer : IDisposable
         };
         var vocab = ckpt.File.VocabJson is { } json ? Vocabulary.FromJson(json, checkpointPath) : null;
         var model = ModelFile.CreateModel(ckpt.File);
-        var data = OpenData(model.Family, options, vocab);
+        var data = OpenData(model.Family, options, vocab, role);
         try
         {
             var state = ckpt.State;
             model.Noise.State = state.ModelRngState;
-            var trainer = new Trainer(options, ckpt.File.VocabJson, data, model, new Rng(0) { State = state.EpochShuffleState }, state);
+            var trainer = new Trainer(options, ckpt.File.VocabJson, data, model, new Rng(0) { State = state.EpochShuffleState }, state, role);
             Checkpoint.RestoreOptimizers(ckpt, trainer._objective);
-            trainer._history.AddRange(trainer.ReadHistory(Path.Combine(options.OutputPath, MetricsName)));
+            if (role.Writes) trainer._history.AddRange(trainer.ReadHistory(Path.Combine(options.OutputPath, MetricsName)));
             return trainer;
         }
         catch
@@ -121,17 +154,39 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    private static ITrainingData OpenData(ModelFamily family, TrainOptions options, Vocabulary? vocab) => family.Task switch
+    private static ITrainingData OpenData(ModelFamily family, TrainOptions options, Vocabulary? vocab, RankRole role)
     {
-        RetrievalTask.Instance => PrecompTrainingData.Open(family, options,
-            vocab ?? throw new ArgumentException($"model '{family.Name}' reads captions: it needs a vocabulary (--vocab).")),
-        _ => throw new NotSupportedException($"Training {family.Task}-level models is not available yet (model '{family.Name}')."),
-    };
+        var data = family.Task switch
+        {
+            RetrievalTask.Instance => PrecompTrainingData.Open(family, options,
+                vocab ?? throw new ArgumentException($"model '{family.Name}' reads captions: it needs a vocabulary (--vocab).")),
+            _ => throw new NotSupportedException($"Training {family.Task}-level models is not available yet (model '{family.Name}')."),
+        };
+        if (role.DataParallel) CheckBatchesCoverRanks(data, options, role.Ranks.Size);
+        return data;
+    }
+
+    /// <summary>Every global batch must give each rank at least one row (the last batch of an epoch is the smallest).</summary>
+    private static void CheckBatchesCoverRanks(ITrainingData data, TrainOptions options, int ranks)
+    {
+        int size = options.Recipe.BatchSize, items = data.TrainingItems, batches = data.BatchesPerEpoch(size);
+        bool lastRuns = options.MaxBatchesPerEpoch == 0 || options.MaxBatchesPerEpoch >= batches;
+        int smallest = lastRuns && items % size != 0 ? items % size : Math.Min(size, items);
+        if (smallest < ranks)
+        {
+            data.Dispose();
+            throw new ArgumentException($"--batch-size {size} on {items} training captions gives a batch of {smallest}, fewer than the {ranks} ranks: every rank needs at least one caption of every batch (use fewer ranks or another batch size).");
+        }
+    }
 
     /// <summary>Trains until the last epoch or until <paramref name="cancellationToken"/> fires (then saves and returns).</summary>
     public TrainResult Run(IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(_options.OutputPath);
+        if (_role.Writes) Directory.CreateDirectory(_options.OutputPath);
+        // Every rank starts from rank 0's weights and optimizer state (they are equal by construction; this makes it so
+        // even on machines that would initialise differently).
+        ParameterSync.Broadcast(_role.Ranks, _model.StateDict().Select(t => t.Tensor)
+            .Concat(_objective.Optimizers.SelectMany(o => o.Optimizer.StateTensors().Select(t => t.Tensor))));
         string checkpointPath = Path.Combine(_options.OutputPath, CheckpointName);
         string bestPath = Path.Combine(_options.OutputPath, BestName);
         RewriteMetrics();
@@ -152,16 +207,16 @@ public sealed class Trainer : IDisposable
             // epoch's permutation: an interruption saves it so the resumed run draws the same one.
             var epochShuffleState = _shuffleRng.State;
             _model.Train();
-            foreach (var b in _data.Epoch(recipe.BatchSize, _shuffleRng, batch))
+            foreach (var b in _data.Epoch(recipe.BatchSize, _shuffleRng, batch, _role.Ranks.Rank, _role.Ranks.Size))
             {
                 if (batch >= batchesPerEpoch) break;
-                if (cancellationToken.IsCancellationRequested)
+                if (_role.AnyRank(cancellationToken.IsCancellationRequested))
                 {
                     _state = _state with { Epoch = epoch, BatchesDone = batch, EpochShuffleState = epochShuffleState, ModelRngState = _model.Noise.State, EpochLossSum = lossSum, EpochTermSums = termSums };
                     Save(checkpointPath);
                     return new TrainResult(true, _history.ToList(), _state.BestScore, _state.BestEpoch, checkpointPath, bestPath);
                 }
-                var result = _objective.Step(b, new TrainingStep(epoch, _state.Step + 1, AfterBackward));
+                var result = _objective.Step(b, new TrainingStep(epoch, _state.Step + 1, ReduceGradients, _role.DataParallel ? _role.Ranks : null));
                 if (!double.IsFinite(result.Loss))
                     throw new TrainingDivergedException($"The loss became {result.Loss} at epoch {epoch + 1}, batch {batch + 1} (learning rate {LearningRate:G3}); the last good checkpoint is {checkpointPath}. Lower --learning-rate or check the features for extreme values.");
                 lossSum += result.Loss;
@@ -176,8 +231,9 @@ public sealed class Trainer : IDisposable
                 }
             }
 
-            var validation = _data.Validate(_model, measure, CancellationToken.None);
+            var validation = _data.Validate(_model, measure, _role.Ranks, CancellationToken.None);
             bool best = validation.Score > _state.BestScore;
+            ParameterSync.CheckIdentical(_role.Ranks, _model.Parameters(), $"after epoch {epoch + 1}");
             _state = _state with
             {
                 Epoch = epoch + 1,
@@ -193,7 +249,7 @@ public sealed class Trainer : IDisposable
             var record = new EpochRecord(epoch + 1, null, lossSum / n, termSums.ToDictionary(kv => kv.Key, kv => kv.Value / n), LearningRate,
                 clock.Elapsed.TotalSeconds, validation, best);
             Save(checkpointPath);
-            if (best) Checkpoint.Save(bestPath, _model, _vocabJson, null, _options, _state);
+            if (best) SaveBest(bestPath);
             AppendRecord(record);
         }
         return new TrainResult(false, _history.ToList(), _state.BestScore, _state.BestEpoch, checkpointPath, bestPath);
@@ -203,31 +259,52 @@ public sealed class Trainer : IDisposable
     private EpochRecord Validate(int epoch, long iteration, double meanLoss, Dictionary<string, double> termSums, int batches, double seconds,
         ValidationMeasure measure, string bestPath)
     {
-        var validation = _data.Validate(_model, measure, CancellationToken.None);
+        var validation = _data.Validate(_model, measure, _role.Ranks, CancellationToken.None);
         bool best = validation.Score > _state.BestScore;
         if (best)
         {
             _state = _state with { BestScore = validation.Score, BestEpoch = epoch };
-            Checkpoint.Save(bestPath, _model, _vocabJson, null, _options, _state);
+            SaveBest(bestPath);
         }
         return new EpochRecord(epoch, iteration, meanLoss, termSums.ToDictionary(kv => kv.Key, kv => kv.Value / batches), LearningRate, seconds, validation, best);
     }
 
     private float LearningRate => _objective.Optimizers[0].Optimizer.LearningRate;
 
-    private void Save(string path) => Checkpoint.Save(path, _model, _vocabJson, _objective, _options, _state);
+    /// <summary>The step's AfterBackward: the ranks' gradients summed (data-parallel), then the caller's hook.</summary>
+    private void ReduceGradients(IReadOnlyList<Tensor> parameters)
+    {
+        _role.AllReduceGradients(parameters);
+        AfterBackward?.Invoke(parameters);
+    }
+
+    // The writes below happen on the writer only (RankRole.Writes): rank 0 of a data-parallel run, or the one process.
+
+    private void Save(string path)
+    {
+        if (_role.Writes) Checkpoint.Save(path, _model, _vocabJson, _objective, _options, _state);
+    }
+
+    private void SaveBest(string path)
+    {
+        if (_role.Writes) Checkpoint.Save(path, _model, _vocabJson, null, _options, _state);
+    }
 
     private void AppendRecord(EpochRecord record)
     {
         _history.Add(record);
-        File.AppendAllText(Path.Combine(_options.OutputPath, MetricsName), record.ToJsonLine() + "\n");
-        TrainingCurve.Write(Path.Combine(_options.OutputPath, CurveName), _history);
+        if (_role.Writes)
+        {
+            File.AppendAllText(Path.Combine(_options.OutputPath, MetricsName), record.ToJsonLine() + "\n");
+            TrainingCurve.Write(Path.Combine(_options.OutputPath, CurveName), _history);
+        }
         EpochCompleted?.Invoke(record);
     }
 
     /// <summary>Keeps only metrics lines the checkpoint covers (a crash may have left later ones).</summary>
     private void RewriteMetrics()
     {
+        if (!_role.Writes) return;
         string path = Path.Combine(_options.OutputPath, MetricsName);
         AtomicFile.WriteAllText(path, string.Concat(_history.Select(r => r.ToJsonLine() + "\n")));
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CrossModal.Distributed;
 using CrossModal.Models;
 using CrossModal.Tensors.Threading;
 using CrossModal.Text;
@@ -8,7 +9,9 @@ namespace CrossModal.Cli.Commands;
 
 /// <summary>
 /// `crossmodal train`: trains any registered model family on its data. The family's options and presets come from
-/// the registry (<see cref="ModelFamilies"/>); options are named after the original flags.
+/// the registry (<see cref="ModelFamilies"/>); options are named after the original flags. Under
+/// <c>mpirun -np N</c> the ranks train data-parallel (each takes its share of every global batch); rank 0 prints and
+/// writes the output folder.
 /// </summary>
 internal static class TrainCommand
 {
@@ -25,7 +28,7 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "output folder for checkpoints, metrics.jsonl, training_curve.svg" };
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint written by train (optimizers, epoch and random state included)" };
         var seed = new Option<ulong>("--seed") { Description = "random seed (initialisation, shuffling, dropout)", DefaultValueFactory = _ => 0UL };
-        var threads = new Option<int>("--threads") { Description = "worker threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "worker threads (default: all cores; under mpirun each rank's share of its machine's cores)", DefaultValueFactory = _ => RankSession.DefaultThreads };
         var maxBatches = new Option<int>("--max-batches") { Description = "stop each epoch after this many batches (0 = all; for smoke runs)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "print one JSON object per validation (epoch) on stdout instead of log lines, then one with \"done\"" };
         var flags = new FamilyOptions(families);
@@ -36,14 +39,31 @@ internal static class TrainCommand
 
         cmd.SetAction(p =>
         {
+            using var session = RankSession.Start();
+            return session.Run(() => Train(p, session));
+        });
+        return cmd;
+
+        int Train(ParseResult p, RankSession session)
+        {
             Parallelism.Threads = p.GetValue(threads);
             bool asJson = p.GetValue(json);
-            TextWriter log = asJson ? Console.Error : Console.Out;
+            TextWriter log = !session.IsRoot ? TextWriter.Null : asJson ? Console.Error : Console.Out;
+            var ranks = session.Ranks;
+            string where = $"{Parallelism.Threads} threads{(ranks.Size > 1 ? $" x {ranks.Size} ranks" : "")}";
+            // Every rank checks the options and opens the data; a failure on any rank ends all of them with its message.
+            var trainer = Agreement.Run(ranks, () => Open(p, ranks, log, where), t => t.Dispose());
+            using (trainer)
+                return RunTrainer(trainer, asJson, session.IsRoot);
+        }
+
+        Trainer Open(ParseResult p, ICommunicator ranks, TextWriter log, string where)
+        {
             Trainer trainer;
             if (p.GetValue(resume) is { } resumePath)
             {
-                trainer = Trainer.Resume(resumePath, p.GetValue(data), p.GetValue(output));
-                log.WriteLine($"resuming {resumePath}");
+                trainer = Trainer.Resume(resumePath, p.GetValue(data), p.GetValue(output), ranks);
+                log.WriteLine($"resuming {resumePath}, {where}");
             }
             else
             {
@@ -61,36 +81,46 @@ internal static class TrainCommand
                 var options = new TrainOptions { DataPath = dataPath, OutputPath = outPath, Recipe = recipe, Seed = p.GetValue(seed), MaxBatchesPerEpoch = p.GetValue(maxBatches) };
                 Vocabulary? vocabulary = p.GetValue(vocab) is { } vocabPath ? Vocabulary.Load(vocabPath)
                     : family.Task == RetrievalTask.Instance ? throw new CliException("--vocab is required (a SCAN vocabulary JSON), unless --resume is given.") : null;
-                trainer = Trainer.Create(options, config, vocabulary);
-                log.WriteLine($"training {family.Name} ({trainer.Model.Config.ToJson()}; {recipe.ToJson()}) on {dataPath}, {Parallelism.Threads} threads");
+                trainer = Trainer.Create(options, config, vocabulary, ranks);
+                log.WriteLine($"training {family.Name} ({trainer.Model.Config.ToJson()}; {recipe.ToJson()}) on {dataPath}, {where}");
             }
-            using (trainer)
-                return RunTrainer(trainer, asJson);
-        });
-        return cmd;
+            return trainer;
+        }
     }
 
-    internal static int RunTrainer(Trainer trainer, bool asJson = false)
+    /// <summary>Runs the loop; only <paramref name="prints"/> (rank 0, or the one process) prints.</summary>
+    internal static int RunTrainer(Trainer trainer, bool asJson = false, bool prints = true)
     {
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;
             cts.Cancel();
-            Console.Error.WriteLine("\nstopping after this batch and saving a checkpoint...");
+            if (prints) Console.Error.WriteLine("\nstopping after this batch and saving a checkpoint...");
         };
         Console.CancelKeyPress += onCancel;
+        // mpirun turns Ctrl+C into SIGTERM for the ranks (then kills them) but forwards SIGUSR1: `kill -USR1 <mpirun>`
+        // stops a data-parallel run after the batch and saves, like Ctrl+C in one process (the ranks agree on the batch).
+        using var usr1 = !OperatingSystem.IsLinux() ? null : System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            (System.Runtime.InteropServices.PosixSignal)10, c =>
+            {
+                c.Cancel = true;
+                cts.Cancel();
+                if (prints) Console.Error.WriteLine("\nSIGUSR1: stopping after this batch and saving a checkpoint...");
+            });
         try
         {
             var bar = new ConsoleProgress();
             trainer.EpochCompleted = r =>
             {
+                if (!prints) return;
                 bar.Clear();
                 Console.WriteLine(asJson ? r.ToJsonLine() : r.ToString());
             };
-            var progress = new SyncProgress<TrainProgress>(p => bar.Update($"epoch {p.Epoch + 1}/{p.NumEpochs}", p.Batch, p.BatchesPerEpoch, $"loss {p.MeanLoss:F3}"));
+            var progress = prints ? new SyncProgress<TrainProgress>(p => bar.Update($"epoch {p.Epoch + 1}/{p.NumEpochs}", p.Batch, p.BatchesPerEpoch, $"loss {p.MeanLoss:F3}")) : null;
             var result = trainer.Run(progress, cts.Token);
             bar.Clear();
+            if (!prints) return result.Interrupted ? 130 : 0;
             var measure = ConfigJson.EnumName(trainer.Model.Family.ValidationMeasure);
             if (asJson)
                 Console.WriteLine(new System.Text.Json.Nodes.JsonObject
