@@ -33,8 +33,14 @@ internal static class MpiRun
     /// Runs <c>mpirun -np <paramref name="ranks"/> dotnet exec <paramref name="assembly"/> args</c>; returns the exit
     /// code and the output. Fails the test after <paramref name="timeout"/>.
     /// </summary>
-    public static async Task<(int Exit, string Out, string Err)> Run(int ranks, string assembly, IEnumerable<string> args, TimeSpan timeout,
-        IReadOnlyDictionary<string, string>? environment = null)
+    public static Task<(int Exit, string Out, string Err)> Run(int ranks, string assembly, IEnumerable<string> args, TimeSpan timeout) =>
+        RunEach(Enumerable.Repeat(args, ranks).Take(1).Select(a => (ranks, a)).ToArray(), assembly, timeout);
+
+    /// <summary>
+    /// One job of several programs (mpirun's MPMD form, <c>-np 1 a : -np 1 b</c>): the ranks of each part get that
+    /// part's arguments, in order (e.g. one rank given a data folder that does not exist).
+    /// </summary>
+    public static async Task<(int Exit, string Out, string Err)> RunEach(IReadOnlyList<(int Ranks, IEnumerable<string> Args)> parts, string assembly, TimeSpan timeout)
     {
         var psi = new ProcessStartInfo(Require())
         {
@@ -42,10 +48,17 @@ internal static class MpiRun
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), DotnetHost(), "exec", assembly })
-            psi.ArgumentList.Add(a);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (environment is not null) foreach (var (k, v) in environment) psi.Environment[k] = v;
+        psi.ArgumentList.Add("--allow-run-as-root");
+        psi.ArgumentList.Add("--oversubscribe");
+        for (int i = 0; i < parts.Count; i++)
+        {
+            if (i > 0) psi.ArgumentList.Add(":");
+            foreach (var a in new[] { "-np", parts[i].Ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), DotnetHost(), "exec", assembly })
+                psi.ArgumentList.Add(a);
+            foreach (var a in parts[i].Args) psi.ArgumentList.Add(a);
+        }
+        int ranks = parts.Sum(p => p.Ranks);
+        var args = parts[0].Args;
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start mpirun.");
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
