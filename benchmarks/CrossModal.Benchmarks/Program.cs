@@ -14,6 +14,7 @@ var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchRe
     ["vsepp-train"] = VseSuite.Train,
     ["vsepp-eval"] = VseSuite.Eval,
     ["squeezenet"] = SqueezeNetSuite.Run,
+    ["category-baselines"] = CategoryBaselinesSuite.Run,
 };
 
 var names = new List<string>();

@@ -44,8 +44,8 @@ public static class CliApp
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or IOException or CliException
-            or Training.TrainingDivergedException or Distributed.RankFailedException)
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or IOException
+            or UnauthorizedAccessException or CliException or Training.TrainingDivergedException or Distributed.RankFailedException)
         {
             if (RankSession.Reports(e)) Console.Error.WriteLine($"error: {e.Message}");
             return DataError;

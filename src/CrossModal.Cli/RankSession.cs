@@ -54,7 +54,8 @@ internal sealed class RankSession : IDisposable
         }
         catch (Exception e) when (Ranks.Size > 1 && !EveryRankSaw(e))
         {
-            bool known = e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or IOException or CliException;
+            bool known = e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or IOException
+                or UnauthorizedAccessException or CliException;
             Console.Error.WriteLine($"rank {Ranks.Rank}: error: {(known ? e.Message : e.ToString())}");
             Ranks.Abort(e.Message, CliApp.DataError);
             throw;

@@ -11,7 +11,10 @@ namespace CrossModal.Data;
 /// Layout: <c>{split}_img_{name}.npy</c> (N x Di), <c>{split}_txt_{name}.npy</c> (N x Dt), <c>{split}_labels.txt</c>
 /// (0-based class per line), optional <c>categories.txt</c> (class names, one per line),
 /// <c>{split}_texts.txt</c> (raw text per line) and <c>{split}_ids.tsv</c> (header, then text id and image id per
-/// row). The feature files are small and are read into memory.
+/// row). The feature files are small and are read into memory. This is the general labelled-pairs layout: bring any
+/// set (Pascal Sentences, NUS-WIDE, XMediaNet features) by writing these files; float32 .npy, labels 0-based.
+/// Bad input is one error naming the file: row counts that disagree between features, labels, texts and ids; a
+/// label that is not an integer or lies outside categories.txt; NaN or infinite features (file and row).
 /// </summary>
 public sealed class CategoryDataset
 {
@@ -70,6 +73,47 @@ public sealed class CategoryDataset
 
     /// <summary>Image ids from {split}_ids.tsv, or null.</summary>
     public IReadOnlyList<string>? ImageIds { get; }
+
+    /// <summary>
+    /// The pairs whose class is in <paramref name="classes"/>, in their original order, with their original labels
+    /// (so relevance and class names stay those of the full dataset): the seen classes' training pairs or the
+    /// unseen classes' test pairs of a <see cref="Category.ClassSplit"/>.
+    /// </summary>
+    public CategoryDataset Select(IReadOnlyCollection<int> classes)
+    {
+        foreach (int c in classes)
+            if ((uint)c >= (uint)ClassCount) throw new ArgumentException($"{Directory}: class {c} does not exist (the dataset has classes 0..{ClassCount - 1}).");
+        var keep = new HashSet<int>(classes);
+        var rows = Enumerable.Range(0, Count).Where(i => keep.Contains(Labels[i])).ToArray();
+        if (rows.Length == 0) throw new InvalidOperationException($"{Directory}: split '{Split}' has no pair of classes {string.Join(", ", classes)}.");
+        return new CategoryDataset(Directory, Split, ImageFeaturesPath, Gather(ImageFeatures, rows), TextFeaturesPath, Gather(TextFeatures, rows),
+            rows.Select(i => Labels[i]).ToArray(), ClassCount, Categories?.ToArray(), Texts is null ? null : rows.Select(i => Texts[i]).ToArray(),
+            TextIds is null ? null : rows.Select(i => TextIds[i]).ToArray(), ImageIds is null ? null : rows.Select(i => ImageIds[i]).ToArray());
+    }
+
+    /// <summary>
+    /// The same pairs with other text features (e.g. TF-IDF vectors computed from <see cref="Texts"/>):
+    /// <paramref name="features"/> is [Count x D]; <paramref name="description"/> replaces the text feature path in
+    /// messages.
+    /// </summary>
+    public CategoryDataset WithTextFeatures(Tensor features, string description)
+    {
+        if (features.Rank != 2 || features.Dim(0) != Count)
+            throw new ArgumentException($"{description}: expected {Count} rows of text features, got shape ({string.Join(", ", features.Shape)}).");
+        return new CategoryDataset(Directory, Split, ImageFeaturesPath, ImageFeatures, description, features, Labels.ToArray(), ClassCount,
+            Categories?.ToArray(), Texts?.ToArray(), TextIds?.ToArray(), ImageIds?.ToArray());
+    }
+
+    /// <summary>Labels as an array (for the span-based metric and model APIs).</summary>
+    public int[] LabelArray() => Labels.ToArray();
+
+    private static Tensor Gather(Tensor features, int[] rows)
+    {
+        int d = features.Dim(1);
+        var result = new float[rows.Length * d];
+        for (int r = 0; r < rows.Length; r++) features.Data.Slice(rows[r] * d, d).CopyTo(result.AsSpan(r * d, d));
+        return Tensor.FromArray(result, rows.Length, d);
+    }
 
     /// <summary>Number of pairs of each class.</summary>
     public int[] ClassCounts()

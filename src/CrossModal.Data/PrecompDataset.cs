@@ -143,8 +143,8 @@ public sealed class PrecompDataset : IDisposable
     /// Opens split <paramref name="split"/> of the precomp folder <paramref name="dataDirectory"/> and checks it: the
     /// caption count must be 5 x (or 1 x) the feature rows, features must be finite (skip with
     /// <paramref name="checkFeatures"/> = false for huge trusted files: the check reads every page once),
-    /// captions must be valid UTF-8 and non-empty, and ids (if present) must match the rows. Every failure is one
-    /// exception naming the file.
+    /// captions must be valid UTF-8 and non-empty and hold at least one word of the vocabulary, and ids (if present)
+    /// must match the rows. Every failure is one exception naming the file (and the row or line).
     /// </summary>
     /// <param name="dataDirectory">Folder with the split's files.</param>
     /// <param name="split">train, dev, test, testall, ...</param>
@@ -207,6 +207,10 @@ public sealed class PrecompDataset : IDisposable
             if (maxCaptions is int max && max < texts.Length) texts = texts[..max];
             if (checkFeatures) FeatureCheck.ThrowIfNotFinite(features, cancellationToken);
             var encoded = EncodedCaptions.Encode(texts, vocabulary, cancellationToken);
+            if (encoded.FirstWithoutKnownWord() is var unknown and >= 0)
+                throw new InvalidDataException(
+                    $"{captionsPath}: line {unknown + 1} (\"{Shorten(texts[unknown])}\") has no word the vocabulary knows (every token is <unk>); " +
+                    $"check that the vocabulary ({vocabulary.Count} words) belongs to this data.");
             return new PrecompDataset(dataDirectory, split, features, captionsPath, texts, encoded, divisor, ids, vocabulary);
         }
         catch
@@ -249,6 +253,8 @@ public sealed class PrecompDataset : IDisposable
             $"{dir}: split '{split}' not found: missing {string.Join(" and ", missing)} ({available}).",
             features is null ? ims : caps);
     }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
 
     // numpy's spelling of a shape, as users see it in Python: (762, 36, 512).
     private static string NumpyShape(int[] shape) => shape.Length == 1 ? $"({shape[0]},)" : $"({string.Join(", ", shape)})";

@@ -20,6 +20,9 @@ public static class ModelFamilies
         new VseFamily(),
     ];
 
+    /// <summary>The family `crossmodal train` uses when neither --model nor --preset names one (the originals' default).</summary>
+    public static ModelFamily Default => Get(VseFamily.FamilyName);
+
     /// <summary>Every family, in registration order.</summary>
     public static IReadOnlyList<ModelFamily> All => Registered;
 

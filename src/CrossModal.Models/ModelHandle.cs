@@ -95,38 +95,38 @@ public sealed class ModelHandle
     public EmbeddingSet EncodeImages(PrecompDataset data, int start, int count, int batchSize = 128, CancellationToken cancellationToken = default)
     {
         CheckRange(start, count, data.ImageCount, "images");
-        var images = new EmbeddingSet(EmbedSize);
-        for (int at = start; at < start + count; at += batchSize)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int n = Math.Min(batchSize, start + count - at);
-            using var scope = TensorScope.Begin();
-            var features = data.Regions > 0 ? Tensor.Empty(n, data.Regions, data.FeatureDim) : Tensor.Empty(n, data.FeatureDim);
-            for (int i = 0; i < n; i++) data.ImageFeatures(at + i).CopyTo(features.Data.Slice(i * data.ImageLength));
-            AddImages(features, images);
-        }
-        return images;
+        return EncodeImages(start, count, data.Regions, data.FeatureDim, batchSize, (i, row) => data.ImageFeatures(i).CopyTo(row), cancellationToken);
     }
 
     /// <summary>
     /// Encodes <paramref name="count"/> images given as feature rows: count x regions x dim floats (regions = 0 for
     /// one vector per image), e.g. the output of an ONNX feature extractor.
     /// </summary>
-    public EmbeddingSet EncodeImages(ReadOnlySpan<float> features, int count, int regions, int dim, int batchSize = 128)
+    public EmbeddingSet EncodeImages(float[] features, int count, int regions, int dim, int batchSize = 128)
     {
         int length = Math.Max(1, regions) * dim;
         if (features.Length != count * length) throw new ArgumentException($"{features.Length} floats are not {count} images of {Math.Max(1, regions)} x {dim}.");
+        return EncodeImages(0, count, regions, dim, batchSize, (i, row) => features.AsSpan(i * length, length).CopyTo(row), CancellationToken.None);
+    }
+
+    /// <summary>The one image-encoding loop: images [start, start + count), batches from start, rows filled by <paramref name="fill"/>.</summary>
+    private EmbeddingSet EncodeImages(int start, int count, int regions, int dim, int batchSize, ImageRow fill, CancellationToken cancellationToken)
+    {
         var images = new EmbeddingSet(EmbedSize);
-        for (int start = 0; start < count; start += batchSize)
+        int length = Math.Max(1, regions) * dim;
+        for (int at = start; at < start + count; at += batchSize)
         {
-            int c = Math.Min(batchSize, count - start);
+            cancellationToken.ThrowIfCancellationRequested();
+            int c = Math.Min(batchSize, start + count - at);
             using var scope = TensorScope.Begin();
-            var t = regions > 0 ? Tensor.Empty(c, regions, dim) : Tensor.Empty(c, dim);
-            features.Slice(start * length, c * length).CopyTo(t.Data);
-            AddImages(t, images);
+            var features = regions > 0 ? Tensor.Empty(c, regions, dim) : Tensor.Empty(c, dim);
+            for (int i = 0; i < c; i++) fill(at + i, features.Data.Slice(i * length, length));
+            AddImages(features, images);
         }
         return images;
     }
+
+    private delegate void ImageRow(int image, Span<float> row);
 
     /// <summary>Encodes every caption of <paramref name="data"/>, in file order.</summary>
     public EmbeddingSet EncodeCaptions(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default) =>

@@ -34,6 +34,15 @@ public sealed record TrainOptions
     /// <summary>Batches per epoch to run (0 = all); for smoke runs and demos.</summary>
     public int MaxBatchesPerEpoch { get; init; }
 
+    /// <summary>
+    /// Minutes between checkpoints inside an epoch (0 = off; every epoch's end is saved anyway). A crash then loses
+    /// at most this much work: an epoch of a SCAN model on COCO takes about 40 minutes on two cores.
+    /// </summary>
+    public double CheckpointMinutes { get; init; } = 10;
+
+    /// <summary>Iterations between checkpoints inside an epoch (0 = off); either interval triggers a save.</summary>
+    public int CheckpointSteps { get; init; }
+
     /// <summary>Serialised with snake_case names (the recipe nested under "recipe").</summary>
     public string ToJson() => JsonSerializer.Serialize(this, ConfigJson.Options);
 
@@ -55,5 +64,8 @@ public sealed record TrainOptions
     {
         Recipe.Validate();
         if (MaxBatchesPerEpoch < 0) throw new ArgumentException($"--max-batches must not be negative, got {MaxBatchesPerEpoch}.");
+        if (!(CheckpointMinutes >= 0) || double.IsInfinity(CheckpointMinutes))
+            throw new ArgumentException($"--checkpoint-minutes must be a non-negative number (0 = off), got {CheckpointMinutes}.");
+        if (CheckpointSteps < 0) throw new ArgumentException($"--checkpoint-steps must not be negative (0 = off), got {CheckpointSteps}.");
     }
 }

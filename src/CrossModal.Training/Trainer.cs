@@ -15,15 +15,18 @@ namespace CrossModal.Training;
 /// The trainer every family shares (the originals' train.py): epochs of shuffled batches, each handed to the
 /// family's <see cref="TrainingObjective"/> (forward, backward, optimizer steps), validation with the family's
 /// measure at every epoch's end (and every --val-step iterations), the best model kept. Writes to the output folder:
-/// checkpoint.safetensors (every epoch, and on interruption), model_best.safetensors, metrics.jsonl (one line per
-/// validation) and training_curve.svg. A run resumed from a checkpoint reaches the same result as an uninterrupted
-/// run with the same seed and thread count: the checkpoint holds every optimizer, the shuffle generator's state at
-/// the epoch's start and the model's own generator (dropout).
+/// checkpoint.safetensors (every epoch, every --checkpoint-minutes/--checkpoint-steps inside an epoch, and on
+/// interruption), model_best.safetensors, metrics.jsonl (one line per validation) and training_curve.svg. A run
+/// resumed from any checkpoint reaches the same result as an uninterrupted run with the same seed and thread count:
+/// the checkpoint holds every optimizer, the shuffle generator's state at the epoch's start, the batches done and
+/// the model's own generator (dropout). A failed write (full disk, read-only folder) stops training with one
+/// <see cref="IOException"/> that says which checkpoint to resume from; the previous checkpoint stays intact.
 /// <para>
 /// Data-parallel (<c>mpirun -np N</c>, see <see cref="RankRole"/>): every rank runs this loop on its share of each
 /// global batch, which the objective gathers so that the loss is the one-process loss of the whole batch; gradients
-/// are summed over the ranks between backward and the optimizer step; only rank 0 writes. Nothing a checkpoint holds
-/// depends on the number of ranks, so a run resumes with any number.
+/// are summed over the ranks between backward and the optimizer step; only rank 0 writes (and decides when a
+/// periodic checkpoint is due). Nothing a checkpoint holds depends on the number of ranks, so a run resumes with any
+/// number.
 /// </para>
 /// </summary>
 public sealed class Trainer : IDisposable
@@ -49,6 +52,8 @@ public sealed class Trainer : IDisposable
     private readonly List<EpochRecord> _history = new();
     private readonly RankRole _role;
     private TrainState _state;
+    private long _lastSave;     // Clock timestamp of the last checkpoint written (or of the run's start)
+    private long? _savedStep;   // iteration the checkpoint on disk holds (null: none written for this run yet)
 
     private Trainer(TrainOptions options, string? vocabJson, ITrainingData data, RetrievalModel model, Rng shuffleRng, TrainState state, RankRole role)
     {
@@ -64,6 +69,12 @@ public sealed class Trainer : IDisposable
 
     /// <summary>The model being trained.</summary>
     public RetrievalModel Model => _model;
+
+    /// <summary>The run's options (a resumed run's include the intervals it was resumed with).</summary>
+    public TrainOptions Options => _options;
+
+    /// <summary>The time source of periodic checkpoints (--checkpoint-minutes); tests substitute a manual clock.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
 
     /// <summary>Called after each validation (for logging).</summary>
     public Action<EpochRecord>? EpochCompleted { get; set; }
@@ -109,24 +120,28 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// Continues the run saved in <paramref name="checkpointPath"/>; the data and output folders may be moved. With
-    /// several <paramref name="ranks"/> (any number: nothing saved depends on it), rank 0 reads the checkpoint and
-    /// sends it to the others, so it need not exist on their machines.
+    /// Continues the run saved in <paramref name="checkpointPath"/>; the data and output folders may be moved, and
+    /// the checkpoint intervals changed (null keeps the run's). With several <paramref name="ranks"/> (any number:
+    /// nothing saved depends on it), rank 0 reads the checkpoint and sends it to the others, so it need not exist on
+    /// their machines.
     /// </summary>
-    public static Trainer Resume(string checkpointPath, string? dataPath = null, string? outputPath = null, ICommunicator? ranks = null)
+    public static Trainer Resume(string checkpointPath, string? dataPath = null, string? outputPath = null,
+        double? checkpointMinutes = null, int? checkpointSteps = null, ICommunicator? ranks = null)
     {
         var role = new RankRole(ranks ?? new SingleProcessCommunicator());
-        if (!role.DataParallel) return ResumeRank(Checkpoint.Load(checkpointPath), checkpointPath, dataPath, outputPath, role);
+        var intervals = (checkpointMinutes, checkpointSteps);
+        if (!role.DataParallel) return ResumeRank(Checkpoint.Load(checkpointPath), checkpointPath, dataPath, outputPath, intervals, role);
         var bytes = Agreement.Run(role.Ranks, () => !role.Writes ? Array.Empty<byte>()
             : File.Exists(checkpointPath) ? File.ReadAllBytes(checkpointPath) : throw new FileNotFoundException($"{checkpointPath}: checkpoint not found.", checkpointPath));
         long[] length = { bytes.LongLength };
         role.Ranks.Broadcast<long>(length, 0);
         if (!role.Writes) bytes = new byte[length[0]];
         role.Ranks.Broadcast<byte>(bytes, 0);
-        return Agreement.Run(role.Ranks, () => ResumeRank(Checkpoint.Parse(bytes, checkpointPath), checkpointPath, dataPath, outputPath, role), t => t.Dispose());
+        return Agreement.Run(role.Ranks, () => ResumeRank(Checkpoint.Parse(bytes, checkpointPath), checkpointPath, dataPath, outputPath, intervals, role), t => t.Dispose());
     }
 
-    private static Trainer ResumeRank(TrainingCheckpoint ckpt, string checkpointPath, string? dataPath, string? outputPath, RankRole role)
+    private static Trainer ResumeRank(TrainingCheckpoint ckpt, string checkpointPath, string? dataPath, string? outputPath,
+        (double? Minutes, int? Steps) intervals, RankRole role)
     {
         if (ckpt.Options is null || ckpt.State is null || ckpt.OptimizerSteps.Count == 0)
             throw new InvalidDataException($"{checkpointPath}: not a training checkpoint of this version (it lacks the optimizer state or the training options); use checkpoint.safetensors written by 'crossmodal train'.");
@@ -134,7 +149,10 @@ public sealed class Trainer : IDisposable
         {
             DataPath = dataPath ?? ckpt.Options.DataPath,
             OutputPath = outputPath ?? ckpt.Options.OutputPath,
+            CheckpointMinutes = intervals.Minutes ?? ckpt.Options.CheckpointMinutes,
+            CheckpointSteps = intervals.Steps ?? ckpt.Options.CheckpointSteps,
         };
+        options.Validate();
         var vocab = ckpt.File.VocabJson is { } json ? Vocabulary.FromJson(json, checkpointPath) : null;
         var model = ModelFile.CreateModel(ckpt.File);
         var data = OpenData(model.Family, options, vocab, role);
@@ -142,7 +160,10 @@ public sealed class Trainer : IDisposable
         {
             var state = ckpt.State;
             model.Noise.State = state.ModelRngState;
-            var trainer = new Trainer(options, ckpt.File.VocabJson, data, model, new Rng(0) { State = state.EpochShuffleState }, state, role);
+            var trainer = new Trainer(options, ckpt.File.VocabJson, data, model, new Rng(0) { State = state.EpochShuffleState }, state, role)
+            {
+                _savedStep = state.Step,
+            };
             Checkpoint.RestoreOptimizers(ckpt, trainer._objective);
             if (role.Writes) trainer._history.AddRange(trainer.ReadHistory(Path.Combine(options.OutputPath, MetricsName)));
             return trainer;
@@ -182,14 +203,19 @@ public sealed class Trainer : IDisposable
     /// <summary>Trains until the last epoch or until <paramref name="cancellationToken"/> fires (then saves and returns).</summary>
     public TrainResult Run(IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (_role.Writes) Directory.CreateDirectory(_options.OutputPath);
+        if (_role.Writes) Persist(() => Directory.CreateDirectory(_options.OutputPath));
         // Every rank starts from rank 0's weights and optimizer state (they are equal by construction; this makes it so
         // even on machines that would initialise differently).
         ParameterSync.Broadcast(_role.Ranks, _model.StateDict().Select(t => t.Tensor)
             .Concat(_objective.Optimizers.SelectMany(o => o.Optimizer.StateTensors().Select(t => t.Tensor))));
         string checkpointPath = Path.Combine(_options.OutputPath, CheckpointName);
         string bestPath = Path.Combine(_options.OutputPath, BestName);
+        // Temporary files of writes a crash interrupted (AtomicFile's ".name.pid.guid.tmp"): never read, only removed.
+        if (_role.Writes)
+            foreach (var name in new[] { CheckpointName, BestName, MetricsName, CurveName })
+                AtomicFile.RemoveLeftovers(Path.Combine(_options.OutputPath, name));
         RewriteMetrics();
+        _lastSave = Clock.GetTimestamp();
         var recipe = _options.Recipe;
         int batchesPerEpoch = _data.BatchesPerEpoch(recipe.BatchSize);
         if (_options.MaxBatchesPerEpoch > 0) batchesPerEpoch = Math.Min(_options.MaxBatchesPerEpoch, batchesPerEpoch);
@@ -212,7 +238,7 @@ public sealed class Trainer : IDisposable
                 if (batch >= batchesPerEpoch) break;
                 if (_role.AnyRank(cancellationToken.IsCancellationRequested))
                 {
-                    _state = _state with { Epoch = epoch, BatchesDone = batch, EpochShuffleState = epochShuffleState, ModelRngState = _model.Noise.State, EpochLossSum = lossSum, EpochTermSums = termSums };
+                    _state = MidEpochState(epoch, batch, epochShuffleState, lossSum, termSums);
                     Save(checkpointPath);
                     return new TrainResult(true, _history.ToList(), _state.BestScore, _state.BestEpoch, checkpointPath, bestPath);
                 }
@@ -229,6 +255,7 @@ public sealed class Trainer : IDisposable
                     var mid = Validate(epoch + 1, _state.Step, lossSum / batch, termSums, batch, clock.Elapsed.TotalSeconds, measure, bestPath);
                     AppendRecord(mid);
                 }
+                MaybeSavePeriodicCheckpoint(checkpointPath, epoch, batch, batchesPerEpoch, epochShuffleState, lossSum, termSums);
             }
 
             var validation = _data.Validate(_model, measure, _role.Ranks, CancellationToken.None);
@@ -248,9 +275,11 @@ public sealed class Trainer : IDisposable
             int n = Math.Max(1, batchesPerEpoch);
             var record = new EpochRecord(epoch + 1, null, lossSum / n, termSums.ToDictionary(kv => kv.Key, kv => kv.Value / n), LearningRate,
                 clock.Elapsed.TotalSeconds, validation, best);
-            Save(checkpointPath);
-            if (best) SaveBest(bestPath);
+            // The metrics line and the best model go first: a crash before the checkpoint is written leaves lines the
+            // previous checkpoint does not cover, which the resumed run drops and writes again identically.
             AppendRecord(record);
+            if (best) SaveBest(bestPath);
+            Save(checkpointPath);
         }
         return new TrainResult(false, _history.ToList(), _state.BestScore, _state.BestEpoch, checkpointPath, bestPath);
     }
@@ -278,26 +307,78 @@ public sealed class Trainer : IDisposable
         AfterBackward?.Invoke(parameters);
     }
 
+    /// <summary>
+    /// Saves a checkpoint inside an epoch when --checkpoint-steps iterations or --checkpoint-minutes have passed since
+    /// the last save, so a crash (kill -9, the out-of-memory killer, a pre-empted machine) loses at most that much
+    /// work. It holds exactly what an interruption saves (batches done, the shuffle state at the epoch's start, the
+    /// model's generator, the loss sums), so a run resumed from it continues as the uninterrupted run does. Never
+    /// after the epoch's last batch: the epoch-end checkpoint follows there.
+    /// </summary>
+    private void MaybeSavePeriodicCheckpoint(string path, int epoch, int batch, int batchesPerEpoch, ulong[] epochShuffleState,
+        double lossSum, Dictionary<string, double> termSums)
+    {
+        // Only the writer decides (its clock): the other ranks would not write anyway.
+        if (batch >= batchesPerEpoch || !_role.Writes) return;
+        bool bySteps = _options.CheckpointSteps > 0 && _state.Step % _options.CheckpointSteps == 0;
+        bool byTime = _options.CheckpointMinutes > 0 && Clock.GetElapsedTime(_lastSave).TotalMinutes >= _options.CheckpointMinutes;
+        if (!bySteps && !byTime) return;
+        _state = MidEpochState(epoch, batch, epochShuffleState, lossSum, termSums);
+        Save(path);
+    }
+
+    /// <summary>The state of a run stopped after <paramref name="batch"/> batches of 0-based <paramref name="epoch"/>.</summary>
+    private TrainState MidEpochState(int epoch, int batch, ulong[] epochShuffleState, double lossSum, Dictionary<string, double> termSums) =>
+        _state with
+        {
+            Epoch = epoch, BatchesDone = batch, EpochShuffleState = epochShuffleState, ModelRngState = _model.Noise.State,
+            EpochLossSum = lossSum, EpochTermSums = new Dictionary<string, double>(termSums),
+        };
+
     // The writes below happen on the writer only (RankRole.Writes): rank 0 of a data-parallel run, or the one process.
 
     private void Save(string path)
     {
-        if (_role.Writes) Checkpoint.Save(path, _model, _vocabJson, _objective, _options, _state);
+        if (!_role.Writes) return;
+        Persist(() => Checkpoint.Save(path, _model, _vocabJson, _objective, _options, _state));
+        _savedStep = _state.Step;
+        _lastSave = Clock.GetTimestamp();
     }
 
     private void SaveBest(string path)
     {
-        if (_role.Writes) Checkpoint.Save(path, _model, _vocabJson, null, _options, _state);
+        if (_role.Writes) Persist(() => Checkpoint.Save(path, _model, _vocabJson, null, _options, _state));
+    }
+
+    /// <summary>
+    /// Runs one write of the run's outputs. A failure (a full disk, a read-only folder) stops training: the
+    /// <see cref="IOException"/> keeps the writer's message (which file, the previous one unchanged) and adds which
+    /// checkpoint to continue from.
+    /// </summary>
+    private void Persist(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string checkpoint = Path.Combine(_options.OutputPath, CheckpointName);
+            string resume = _savedStep is { } step
+                ? $"{checkpoint} holds the run up to iteration {step}: free some space or make the folder writable, then continue with --resume {checkpoint}."
+                : "no checkpoint has been written for this run yet.";
+            throw new IOException($"{e.Message.TrimEnd('.', ' ')}. Training stopped after iteration {_state.Step}; {resume}", e);
+        }
     }
 
     private void AppendRecord(EpochRecord record)
     {
         _history.Add(record);
         if (_role.Writes)
-        {
-            File.AppendAllText(Path.Combine(_options.OutputPath, MetricsName), record.ToJsonLine() + "\n");
-            TrainingCurve.Write(Path.Combine(_options.OutputPath, CurveName), _history);
-        }
+            Persist(() =>
+            {
+                File.AppendAllText(Path.Combine(_options.OutputPath, MetricsName), record.ToJsonLine() + "\n");
+                TrainingCurve.Write(Path.Combine(_options.OutputPath, CurveName), _history);
+            });
         EpochCompleted?.Invoke(record);
     }
 
@@ -306,7 +387,7 @@ public sealed class Trainer : IDisposable
     {
         if (!_role.Writes) return;
         string path = Path.Combine(_options.OutputPath, MetricsName);
-        AtomicFile.WriteAllText(path, string.Concat(_history.Select(r => r.ToJsonLine() + "\n")));
+        Persist(() => AtomicFile.WriteAllText(path, string.Concat(_history.Select(r => r.ToJsonLine() + "\n"))));
     }
 
     /// <summary>The records of metrics.jsonl that the checkpoint's state covers: completed epochs, and mid-epoch validations up to its iteration.</summary>

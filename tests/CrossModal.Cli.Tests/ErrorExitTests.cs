@@ -45,6 +45,24 @@ public class ErrorExitTests
     }
 
     [Fact]
+    public void Should_ExitWith1AndOneLine_WhenTheOutputFolderIsReadOnly()
+    {
+        using var data = new TinyPrecomp();
+        using var disk = new TmpfsFolder(kilobytes: 256);
+        disk.SetReadOnly(true);
+        try
+        {
+            var (exit, _, err) = CliRun.Run("train", "--data", data.Directory, "--vocab", data.VocabPath, "--out", disk.Directory, "--num-epochs", "1");
+            Assert.Equal(1, exit);
+            Assert.Single(err.Trim().Split('\n'));
+            Assert.StartsWith($"error: {Path.Combine(disk.Directory, "metrics.jsonl")}: could not be written (", err);
+            Assert.Contains("Read-only file system", err);
+            Assert.Contains("Training stopped after iteration 0; no checkpoint has been written for this run yet.", err);
+        }
+        finally { disk.SetReadOnly(false); }
+    }
+
+    [Fact]
     public void Should_ExitWith1_WhenTheVocabularyIsNotJson()
     {
         using var data = new TinyPrecomp();

@@ -166,4 +166,14 @@ public sealed class PrecompValidationTests
         var e = Fails<InvalidDataException>(dir);
         Assert.Contains("float32", e.Message);
     }
+
+    [Fact]
+    public void Should_NameTheLine_WhenACaptionHasNoKnownWord()
+    {
+        using var dir = new TempPrecomp();
+        dir.WriteFeatures("train", TempPrecomp.Features(2, 0, 4), 2, 4);
+        dir.WriteCaptions("train", ["a dog", "a dog .", "a dog", "zebra okapi", "a dog", "a dog", "a dog", "a dog", "a dog", "the cat"]);
+        var e = Fails<InvalidDataException>(dir);
+        Assert.StartsWith(dir.PathOf("train_caps.txt") + ": line 4 (\"zebra okapi\") has no word the vocabulary knows (every token is <unk>)", e.Message);
+    }
 }

@@ -84,18 +84,7 @@ public class ResumeTests
         Assert.Equal(3, done.Epochs.Count);
     }
 
-    private static void AssertSameRun(string outA, string outB)
-    {
-        var fa = Safetensors.Read(Path.Combine(outA, Trainer.CheckpointName));
-        var fb = Safetensors.Read(Path.Combine(outB, Trainer.CheckpointName));
-        Assert.Equal(fa.Order, fb.Order);
-        foreach (var name in fa.Order) Assert.Equal(fa.Tensors[name].ToArray(), fb.Tensors[name].ToArray());
-        Assert.Equal(fa.Metadata["train_state"], fb.Metadata["train_state"]);
-        // The metrics of every epoch agree too (seconds aside).
-        static string[] Metrics(string dir) => File.ReadAllLines(Path.Combine(dir, Trainer.MetricsName))
-            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"seconds\":[0-9.]+", "")).ToArray();
-        Assert.Equal(Metrics(outA), Metrics(outB));
-    }
+    private static void AssertSameRun(string outA, string outB) => RunComparison.AssertSameRun(outA, outB);
 
     [Fact]
     public void Should_Learn_OnTheTinyMatchingProblem()

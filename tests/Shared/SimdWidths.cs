@@ -97,7 +97,7 @@ internal static class SimdWidths
     }
 
     /// <summary>The dotnet host that runs this process (the SDK exports DOTNET_HOST_PATH to its children).</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         var hostPath = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         if (!string.IsNullOrEmpty(hostPath) && File.Exists(hostPath)) return hostPath;

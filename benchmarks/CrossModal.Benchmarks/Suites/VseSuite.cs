@@ -64,9 +64,10 @@ internal static class VseSuite
         var captionIds = Enumerable.Range(0, 5 * n / Batch + 1).Select(_ => Captions(rng, Batch))
             .SelectMany(b => Enumerable.Range(0, b.Lengths.Length).Select(i => b.Tokens.AsSpan(i * b.MaxLength, b.Lengths[i]).ToArray()))
             .Take(5 * n).ToList();
+        var featureRows = features.ToArray();
         double seconds = ctx.BestSeconds(() =>
         {
-            var images = handle.EncodeImages(features.Data, n, 0, ImgDim, batchSize: n);
+            var images = handle.EncodeImages(featureRows, n, 0, ImgDim, batchSize: n);
             var captions = handle.EncodeCaptions(captionIds);
             var sims = SimilarityMatrix.Compute(handle, new EncodedSplit(images, captions));
             Recall.Evaluate(sims, n, 5 * n);

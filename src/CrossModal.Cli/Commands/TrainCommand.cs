@@ -18,7 +18,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var families = ModelFamilies.All;
-        var model = new Option<string?>("--model") { Description = "the method (`crossmodal models` describes each; default: vsepp unless a preset says)" };
+        var model = new Option<string?>("--model") { Description = $"the method (`crossmodal models` describes each; default: {ModelFamilies.Default.Name} unless a preset says)" };
         model.AcceptOnlyFromAmong(families.Select(f => f.Name).ToArray());
         var presets = ModelFamilies.Presets.ToList();
         var preset = new Option<string?>("--preset") { Description = "a published setting; sets --model too (`crossmodal models` lists them)" };
@@ -30,11 +30,17 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { Description = "random seed (initialisation, shuffling, dropout)", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int>("--threads") { Description = "worker threads (default: all cores; under mpirun each rank's share of its machine's cores)", DefaultValueFactory = _ => RankSession.DefaultThreads };
         var maxBatches = new Option<int>("--max-batches") { Description = "stop each epoch after this many batches (0 = all; for smoke runs)", DefaultValueFactory = _ => 0 };
+        var checkpointMinutes = new Option<double>("--checkpoint-minutes")
+        {
+            Description = "also save checkpoint.safetensors inside an epoch every N minutes, so a crash loses at most that (0 = only at epoch ends)",
+            DefaultValueFactory = _ => 10.0,
+        };
+        var checkpointSteps = new Option<int>("--checkpoint-steps") { Description = "also save a checkpoint every N iterations (0 = off)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "print one JSON object per validation (epoch) on stdout instead of log lines, then one with \"done\"" };
         var flags = new FamilyOptions(families);
 
         var cmd = new Command("train", "Train a model (VSE++, SCAN, ...) on precomputed features; validates every epoch and keeps the best model.");
-        foreach (var o in new Option[] { model, preset, data, vocab, output, resume, seed, threads, maxBatches, json }.Concat(flags.All))
+        foreach (var o in new Option[] { model, preset, data, vocab, output, resume, seed, threads, maxBatches, checkpointMinutes, checkpointSteps, json }.Concat(flags.All))
             cmd.Options.Add(o);
 
         cmd.SetAction(p =>
@@ -62,7 +68,10 @@ internal static class TrainCommand
             Trainer trainer;
             if (p.GetValue(resume) is { } resumePath)
             {
-                trainer = Trainer.Resume(resumePath, p.GetValue(data), p.GetValue(output), ranks);
+                // The checkpoint intervals may change on resume (a slower machine); the rest is the run's own.
+                double? minutes = p.GetResult(checkpointMinutes) is { Implicit: false } ? p.GetValue(checkpointMinutes) : null;
+                int? steps = p.GetResult(checkpointSteps) is { Implicit: false } ? p.GetValue(checkpointSteps) : null;
+                trainer = Trainer.Resume(resumePath, p.GetValue(data), p.GetValue(output), minutes, steps, ranks);
                 log.WriteLine($"resuming {resumePath}, {where}");
             }
             else
@@ -70,7 +79,7 @@ internal static class TrainCommand
                 string dataPath = p.GetValue(data) ?? throw new CliException("--data is required (a precomp folder), unless --resume is given.");
                 string outPath = p.GetValue(output) ?? throw new CliException("--out is required (the output folder), unless --resume is given.");
                 var chosen = p.GetValue(preset) is { } name ? presets.First(x => x.Name == name) : null;
-                string familyName = p.GetValue(model) ?? chosen?.Family ?? "vsepp";
+                string familyName = p.GetValue(model) ?? chosen?.Family ?? ModelFamilies.Default.Name;
                 if (chosen is not null && chosen.Family != familyName)
                     throw new CliException($"--preset {chosen.Name} is a {chosen.Family} setting, but --model says {familyName}.");
                 var family = ModelFamilies.Get(familyName);
@@ -78,7 +87,9 @@ internal static class TrainCommand
                 var recipe = chosen?.Recipe(family.DefaultRecipe) ?? family.DefaultRecipe;
                 config = flags.Apply(p, config);
                 recipe = flags.Apply(p, recipe);
-                var options = new TrainOptions { DataPath = dataPath, OutputPath = outPath, Recipe = recipe, Seed = p.GetValue(seed), MaxBatchesPerEpoch = p.GetValue(maxBatches) };
+                var options = new TrainOptions { DataPath = dataPath, OutputPath = outPath, Recipe = recipe, Seed = p.GetValue(seed), MaxBatchesPerEpoch = p.GetValue(maxBatches),
+                    CheckpointMinutes = p.GetValue(checkpointMinutes), CheckpointSteps = p.GetValue(checkpointSteps),
+                };
                 Vocabulary? vocabulary = p.GetValue(vocab) is { } vocabPath ? Vocabulary.Load(vocabPath)
                     : family.Task == RetrievalTask.Instance ? throw new CliException("--vocab is required (a SCAN vocabulary JSON), unless --resume is given.") : null;
                 trainer = Trainer.Create(options, config, vocabulary, ranks);

@@ -32,6 +32,22 @@ internal sealed class EncodedCaptions
     /// <summary>Length of caption <paramref name="k"/> in ids.</summary>
     public int Length(int k) => Offsets[k + 1] - Offsets[k];
 
+    /// <summary>
+    /// The first caption none of whose words the vocabulary knows (every id between &lt;start&gt; and &lt;end&gt; is
+    /// &lt;unk&gt;, or there is none), or -1. Such a caption carries no signal: it means the wrong vocabulary or a broken line.
+    /// </summary>
+    public int FirstWithoutKnownWord()
+    {
+        for (int k = 0; k < Count; k++)
+        {
+            var ids = this[k];
+            bool known = false;
+            for (int i = 1; i < ids.Length - 1 && !known; i++) known = ids[i] != Vocabulary.Unk;
+            if (!known) return k;
+        }
+        return -1;
+    }
+
     /// <summary>Encodes <paramref name="captions"/> with <paramref name="vocabulary"/>.</summary>
     public static EncodedCaptions Encode(IReadOnlyList<string> captions, Vocabulary vocabulary, CancellationToken cancellationToken)
     {

@@ -75,6 +75,15 @@ public sealed partial record NpyHeader(string Descr, int[] Shape, long DataOffse
                 throw new InvalidDataException($"{path}: bad dimension '{part}' in shape ({shape.Groups[1].Value}).");
             dims.Add((int)v);
         }
+        // The element count must not wrap around: no file holds 2^60 bytes, so a larger shape is corrupt.
+        long count = 1;
+        foreach (int v in dims)
+        {
+            if (v == 0) { count = 0; break; }
+            if (count > (1L << 60) / v)
+                throw new InvalidDataException($"{path}: shape ({shape.Groups[1].Value}) has more elements than any file can hold.");
+            count *= v;
+        }
         return new NpyHeader(d, dims.ToArray(), dataOffset);
     }
 

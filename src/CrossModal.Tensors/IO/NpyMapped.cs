@@ -57,6 +57,10 @@ public sealed unsafe class NpyMapped : IDisposable
         }
         if (header.Descr != "<f4")
             throw new InvalidDataException($"{path}: memory-mapped features must be float32 ('<f4'), found '{header.Descr}'.");
+        long rowLength = 1;
+        for (int i = 1; i < header.Shape.Length && rowLength <= int.MaxValue; i++) rowLength *= header.Shape[i]; // stops before it could wrap
+        if (header.Shape.Length > 1 && rowLength > int.MaxValue)
+            throw new InvalidDataException($"{path}: rows of {rowLength} values (shape {Tensor.FormatShape(header.Shape)}) are more than 2^31.");
         long need = header.Count * 4;
         if (fileLength - header.DataOffset < need)
             throw new InvalidDataException($"{path}: truncated .npy data: shape {Tensor.FormatShape(header.Shape)} needs {need} bytes, the file holds {fileLength - header.DataOffset}.");

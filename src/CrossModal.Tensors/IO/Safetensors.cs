@@ -38,6 +38,7 @@ public static class Safetensors
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var order = new List<string>();
         using (doc)
+        try
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: safetensors header is not a JSON object.");
             foreach (var prop in doc.RootElement.EnumerateObject())
@@ -63,6 +64,11 @@ public static class Safetensors
                 dtypes[prop.Name] = dtype;
                 order.Add(prop.Name);
             }
+        }
+        catch (InvalidOperationException e)
+        {
+            // JsonDocument checks a string's bytes only when it is read: invalid UTF-8, or an escaped lone surrogate.
+            throw new InvalidDataException($"{path}: safetensors header holds a string that is not valid text ({e.Message}).", e);
         }
         return new SafetensorsFile(path, tensors, dtypes, metadata, order);
     }

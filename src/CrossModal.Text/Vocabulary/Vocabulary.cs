@@ -183,6 +183,7 @@ public sealed class Vocabulary
             throw new InvalidDataException($"{source}: not valid JSON ({e.Message}); expected a SCAN vocabulary {{\"word2idx\": ..., \"idx2word\": ..., \"idx\": N}}.", e);
         }
         using (doc)
+        try
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -211,6 +212,10 @@ public sealed class Vocabulary
             if (idx.Value.ValueKind != JsonValueKind.Number || !idx.Value.TryGetInt32(out int size) || size < SpecialWords.Count)
                 throw new InvalidDataException($"{source}: idx must be the vocabulary size (an integer >= 4); found {idx.Value.GetRawText()}.");
 
+            // The arrays below are sized by idx: check it against the entries present before allocating.
+            int entries = word2idx.Value.GetPropertyCount();
+            if (entries != size)
+                throw new InvalidDataException($"{source}: word2idx has {entries} entries but idx = {size}; the ids must be 0..idx-1 without gaps.");
             var words = new string?[size];
             var w2iOrder = new List<string>(size);
             var w2i = new Dictionary<string, int>(size, StringComparer.Ordinal);
@@ -247,6 +252,11 @@ public sealed class Vocabulary
 
             bool trailingNewline = utf8.Length > 0 && utf8[^1] == (byte)'\n';
             return new Vocabulary(words!, w2iOrder.ToArray(), keys.ToArray(), top.ToArray(), trailingNewline);
+        }
+        catch (InvalidOperationException e)
+        {
+            // JsonDocument checks a string's bytes only when it is read: invalid UTF-8, or an escaped lone surrogate.
+            throw new InvalidDataException($"{source}: a word or key is not valid text ({e.Message}); a SCAN vocabulary is UTF-8 JSON.", e);
         }
     }
 

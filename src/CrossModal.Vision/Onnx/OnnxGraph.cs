@@ -60,7 +60,7 @@ public sealed class OnnxGraph
                 case 11: { var m = r.ReadMessage(); inputs.Add(OnnxValueInfo.Parse(ref m)); break; }
                 case 12: { var m = r.ReadMessage(); outputs.Add(OnnxValueInfo.Parse(ref m)); break; }
                 case 13: { var m = r.ReadMessage(); valueInfo.Add(OnnxValueInfo.Parse(ref m)); break; }
-                case 15: throw new NotSupportedException($"{source}: sparse initializers are not supported.");
+                case 15: throw new InvalidDataException($"{source}: sparse initializers are not supported.");
                 default: r.Skip(wt); break;
             }
         }

@@ -40,7 +40,7 @@ public sealed class OnnxModel
 
     /// <summary>Reads an .onnx file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not a well-formed ONNX model.</exception>
+    /// <exception cref="InvalidDataException">The file is not a well-formed ONNX model, or stores tensors in a way this reader does not support (external data, sparse initializers, strings).</exception>
     public static OnnxModel Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"ONNX model not found: {path}", path);

@@ -28,15 +28,23 @@ public sealed class OnnxTensor
         _int64s = int64s;
         _doubles = doubles;
         _uint64s = uint64s;
+        // Every dimension fits an int and the product is checked as it grows (a corrupt file's dimensions must not
+        // wrap around to a small count).
         long count = 1;
         foreach (long d in dims)
         {
             if (d < 0) throw new InvalidDataException($"{source}: tensor '{name}' has a negative dimension {d}.");
+            if (d > int.MaxValue) throw new InvalidDataException($"{source}: tensor '{name}' has a dimension of {d} (more than 2^31).");
+        }
+        foreach (long d in dims)
+        {
+            if (d == 0) { count = 0; break; }
+            if (count > int.MaxValue / d)
+                throw new InvalidDataException($"{source}: tensor '{name}' with dims [{string.Join(", ", dims)}] has more than 2^31 elements.");
             count *= d;
         }
-        if (count > int.MaxValue) throw new InvalidDataException($"{source}: tensor '{name}' has {count} elements (more than 2^31).");
         ElementCount = (int)count;
-        long stored = StoredCount();
+        long stored = StoredCount(source);
         if (stored != ElementCount)
             throw new InvalidDataException($"{source}: tensor '{name}' ({dataType}, dims [{string.Join(", ", dims)}]) should hold {ElementCount} values, found {stored}.");
     }
@@ -107,12 +115,12 @@ public sealed class OnnxTensor
 
     private ushort Bits16(int i) => _raw is not null ? BinaryPrimitives.ReadUInt16LittleEndian(_raw.AsSpan(i * 2)) : (ushort)_int32s![i];
 
-    private long StoredCount()
+    private long StoredCount(string source)
     {
         if (_raw is not null)
         {
             int size = ElementSize(DataType);
-            if (size == 0) throw new NotSupportedException($"Tensor '{Name}' of type {DataType} is not supported.");
+            if (size == 0) throw new InvalidDataException($"{source}: tensor '{Name}' of type {DataType} is not supported.");
             if (_raw.Length % size != 0) return -1;
             return _raw.Length / size;
         }
@@ -123,7 +131,7 @@ public sealed class OnnxTensor
             OnnxDataType.Int64 => _int64s?.Length ?? 0,
             OnnxDataType.UInt32 or OnnxDataType.UInt64 => _uint64s?.Length ?? 0,
             OnnxDataType.String or OnnxDataType.Complex64 or OnnxDataType.Complex128 or OnnxDataType.Undefined =>
-                throw new NotSupportedException($"Tensor '{Name}' of type {DataType} is not supported."),
+                throw new InvalidDataException($"{source}: tensor '{Name}' of type {DataType} is not supported."),
             _ => _int32s?.Length ?? 0,
         };
     }
@@ -168,7 +176,7 @@ public sealed class OnnxTensor
                 default: r.Skip(wt); break;
             }
         }
-        if (external) throw new NotSupportedException($"{source}: tensor '{name}' keeps its data in an external file, which is not supported.");
+        if (external) throw new InvalidDataException($"{source}: tensor '{name}' keeps its data in an external file, which is not supported.");
         return new OnnxTensor(name, dataType, dims.ToArray(), raw, floats?.ToArray(), int32s?.ToArray(), int64s?.ToArray(),
             doubles?.ToArray(), uint64s?.ToArray(), source);
     }

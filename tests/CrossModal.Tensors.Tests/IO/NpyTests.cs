@@ -104,4 +104,24 @@ public class NpyTests
         Assert.Equal(Expected(23), m.All[23]);
         Assert.Contains("float32", Assert.Throws<InvalidDataException>(() => NpyMapped.Open(F("f8.npy"))).Message);
     }
+
+    // Found by review while writing the fuzz runner (issue 20): the element count of a shape like
+    // (2147483647, 2147483647, 2147483647, 8) wrapped around in 64 bits, so the size check passed and the reader
+    // asked for an array of a negative or absurd length.
+    [Fact]
+    public void Should_RefuseAShapeWhoseElementCountOverflows()
+    {
+        using var dir = new TempFolder();
+        var header = NpyHeader.Build("<f4", [1]);
+        string text = System.Text.Encoding.Latin1.GetString(header, 10, header.Length - 10).Replace("(1,)", "(2147483647, 2147483647, 2147483647, 8)");
+        var bytes = header[..8].Concat(BitConverter.GetBytes((ushort)text.Length)).Concat(System.Text.Encoding.Latin1.GetBytes(text)).Concat(new byte[64]).ToArray();
+        string path = dir.File("huge.npy");
+        File.WriteAllBytes(path, bytes);
+        foreach (var read in new Action[] { () => Npy.ReadFloat32(path), () => NpyMapped.Open(path).Dispose() })
+        {
+            var e = Assert.Throws<InvalidDataException>(read);
+            Assert.StartsWith(path + ": ", e.Message);
+            Assert.Contains("more elements than any file can hold", e.Message);
+        }
+    }
 }

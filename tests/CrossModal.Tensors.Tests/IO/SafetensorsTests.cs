@@ -80,4 +80,27 @@ public class SafetensorsTests
         var e = Assert.Throws<InvalidDataException>(() => Safetensors.Parse(bytes[..20], "cut.safetensors"));
         Assert.Contains("truncated", e.Message);
     }
+
+    // Found by the fuzz runner (issue 20): JsonDocument checks a string's bytes only when it is read, so invalid UTF-8
+    // or an escaped lone surrogate in a name or a metadata value threw InvalidOperationException.
+    [Theory]
+    [InlineData("metadata value", "{\"__metadata__\":{\"k\":\"a\u00ffb\"}}", true)]
+    [InlineData("metadata value", "{\"__metadata__\":{\"k\":\"\\ud800\"}}", false)]
+    [InlineData("tensor name", "{\"x\u00ff\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", true)]
+    [InlineData("dtype", "{\"x\":{\"dtype\":\"\\udc00\",\"shape\":[1],\"data_offsets\":[0,4]}}", false)]
+    public void Should_NameTheFile_WhenAHeaderStringIsNotValidText(string where, string header, bool rawByte)
+    {
+        var bytes = Build(header, new byte[4]);
+        if (rawByte)
+        {
+            // Replace the UTF-8 encoding of U+00FF (C3 BF) by a lone 0xFF byte: invalid UTF-8.
+            int at = bytes.AsSpan().IndexOf((byte)0xC3);
+            bytes = [.. bytes[..at], 0xFF, .. bytes[(at + 2)..]];
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, BinaryPrimitives.ReadUInt64LittleEndian(bytes) - 1);
+        }
+        var e = Assert.Throws<InvalidDataException>(() => Safetensors.Parse(bytes, "bad-text.safetensors"));
+        Assert.StartsWith("bad-text.safetensors: ", e.Message);
+        Assert.Contains("not valid text", e.Message);
+        Assert.NotEmpty(where);
+    }
 }

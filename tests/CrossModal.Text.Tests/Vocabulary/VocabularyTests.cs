@@ -149,4 +149,35 @@ public sealed class VocabularyTests
         var e = Assert.Throws<FileNotFoundException>(() => Text.Vocabulary.Load("/nonexistent/vocab.json"));
         Assert.Contains("/nonexistent/vocab.json", e.Message);
     }
+
+    // Found by the fuzz runner (issue 20): a word or key that is not valid text (invalid UTF-8, or an escaped lone
+    // surrogate) threw InvalidOperationException from JsonDocument instead of the documented InvalidDataException.
+    [Fact]
+    public void Should_NameTheFile_WhenAWordIsNotValidText()
+    {
+        string json = Text.Vocabulary.FromWords(["<pad>", "<start>", "<end>", "<unk>", "dog"]).ToJson();
+        var lone = Assert.Throws<InvalidDataException>(() => Text.Vocabulary.FromJson(json.Replace("\"dog\"", "\"\\ud800\""), "lone.json"));
+        Assert.StartsWith("lone.json: ", lone.Message);
+        Assert.Contains("not valid text", lone.Message);
+
+        using var dir = new TempFolder();
+        var bytes = System.Text.Encoding.UTF8.GetBytes(json.Replace("dog", "d\u00ffg"));
+        int at = bytes.AsSpan().IndexOf((byte)0xC3);
+        string path = dir.File("bad-utf8.json");
+        File.WriteAllBytes(path, [.. bytes[..at], 0xFF, .. bytes[(at + 2)..]]);
+        var e = Assert.Throws<InvalidDataException>(() => Text.Vocabulary.Load(path));
+        Assert.StartsWith(path + ": ", e.Message);
+    }
+
+    // Found by review (issue 20): "idx" sized the word arrays before the entries were counted, so a 200-byte file
+    // claiming two billion words asked for 16 GB.
+    [Fact]
+    public void Should_CheckIdxAgainstTheEntries_BeforeAllocating()
+    {
+        string json = Text.Vocabulary.FromWords(["<pad>", "<start>", "<end>", "<unk>"]).ToJson().Replace("\"idx\": 4", "\"idx\": 2000000000");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => Text.Vocabulary.FromJson(json, "huge.json"));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "refused before allocating");
+        Assert.Contains("word2idx has 4 entries but idx = 2000000000", e.Message);
+    }
 }

@@ -97,4 +97,48 @@ public class JpegDecoderTests
             Assert.Equal(px[i], px[i + 2]);
         }
     }
+
+    // Found by the fuzz runner (issue 20): a DHT segment with more short codes than fit wrote past the 9-bit
+    // lookahead table (IndexOutOfRangeException) before the table was checked. Tables that use the all-ones code
+    // are refused as libjpeg refuses them (jdhuff.c, JERR_BAD_HUFF_TABLE).
+    [Theory]
+    [InlineData(3)] // three 1-bit codes: impossible
+    [InlineData(2)] // two 1-bit codes: "0" and the all-ones "1"
+    public void Should_RefuseAHuffmanTableWithTooManyShortCodes(int oneBitCodes)
+    {
+        var bytes = File.ReadAllBytes(VisionFixtures.Path("jpeg", "baseline_420.jpg"));
+        int dht = Segment(bytes, 0xC4);
+        // Table header at dht + 4; 16 counts follow. Move symbols into length 1 without changing the total.
+        int counts = dht + 5;
+        int total = 0;
+        for (int i = 0; i < 16; i++) total += bytes[counts + i];
+        Assert.True(total >= oneBitCodes);
+        for (int i = 0; i < 16; i++) bytes[counts + i] = 0;
+        bytes[counts] = (byte)oneBitCodes;
+        bytes[counts + 15] = (byte)(total - oneBitCodes);
+        var e = Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(bytes, "dht.jpg"));
+        Assert.StartsWith("dht.jpg: corrupt Huffman table", e.Message);
+    }
+
+    // Found by the fuzz runner (issue 20): a frame header claiming 65535 x 65535 pixels made the decoder allocate
+    // coefficients for all of them (up to gigabytes) before reading any data. A coded block takes at least one bit.
+    [Fact]
+    public void Should_RefuseAFrameLargerThanTheFileCanCode_BeforeAllocating()
+    {
+        var bytes = File.ReadAllBytes(VisionFixtures.Path("jpeg", "baseline_420.jpg"));
+        int sof = Segment(bytes, 0xC0);
+        bytes[sof + 5] = bytes[sof + 6] = bytes[sof + 7] = bytes[sof + 8] = 0xFF; // height, width = 65535
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(bytes, "huge.jpg"));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "refused before allocating");
+        Assert.StartsWith("huge.jpg: JPEG data is truncated or the frame header is corrupt: 65535 x 65535 needs", e.Message);
+    }
+
+    /// <summary>Offset of the first marker segment of type <paramref name="marker"/> (at its 0xFF byte).</summary>
+    private static int Segment(byte[] jpeg, int marker)
+    {
+        int pos = 2;
+        while (jpeg[pos + 1] != marker) pos += 2 + (jpeg[pos + 2] << 8 | jpeg[pos + 3]);
+        return pos;
+    }
 }

@@ -59,4 +59,19 @@ public class PngDecoderTests
         Assert.StartsWith("half.png:", e.Message);
         Assert.Contains("truncated", e.Message);
     }
+
+    // Found by the fuzz runner (issue 20): an IHDR claiming 16384 x 16384 pixels (with a valid CRC) made the decoder
+    // allocate 1.3 GB for a 600-byte file before inflating anything. Deflate expands at most 1032:1.
+    [Fact]
+    public void Should_RefuseMorePixelsThanTheImageDataCanHold_BeforeAllocating()
+    {
+        var bytes = File.ReadAllBytes(VisionFixtures.Path("png", "rgb8.png"));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(16), 16384); // IHDR width
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(20), 16384); // IHDR height
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(29), CrossModal.Tensors.IO.Crc32.Compute(bytes.AsSpan(12, 17)));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(bytes, "huge.png"));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "refused before allocating");
+        Assert.StartsWith("huge.png: PNG data is truncated: a 16384 x 16384 image needs", e.Message);
+    }
 }

@@ -61,4 +61,31 @@ public class OnnxModelTests
         Assert.StartsWith("half.onnx:", e.Message);
         Assert.Throws<FileNotFoundException>(() => OnnxModel.Load("/nonexistent/model.onnx"));
     }
+
+    // Found by the fuzz runner (issue 20): storage this reader does not support threw NotSupportedException from
+    // the parser, whose documented error is InvalidDataException naming the file; and dimensions whose product
+    // wraps around in 64 bits passed the size check.
+    [Fact]
+    public void Should_RefuseUnsupportedStorage_WithTheDocumentedError()
+    {
+        var graph = new ProtoBuilder().String(2, "g").Message(15, new ProtoBuilder().Varint(1, 1));
+        var cases = new (string What, byte[] Bytes, string Message)[]
+        {
+            ("sparse", new ProtoBuilder().Varint(1, 7).Message(7, graph).ToArray(), "sparse initializers are not supported"),
+            ("undefined type", ModelWith(new ProtoBuilder().Varint(1, 2).Varint(2, 0).String(8, "w").Bytes(9, new byte[8])), "of type Undefined is not supported"),
+            ("string type", ModelWith(new ProtoBuilder().Varint(1, 1).Varint(2, 8).String(8, "w")), "is not supported"),
+            ("external data", ModelWith(new ProtoBuilder().Varint(1, 1).Varint(2, 1).String(8, "w").Varint(14, 1)), "external file"),
+            ("wrapping dims", ModelWith(new ProtoBuilder().Varint(1, 1L << 30).Varint(1, 1L << 30).Varint(1, 1L << 30).Varint(1, 16).Varint(2, 1).String(8, "w")), "more than 2^31 elements"),
+            ("huge dim", ModelWith(new ProtoBuilder().Varint(1, 1L << 40).Varint(1, 0).Varint(2, 1).String(8, "w")), "more than 2^31"),
+        };
+        foreach (var (what, bytes, message) in cases)
+        {
+            var e = Assert.Throws<InvalidDataException>(() => OnnxModel.Parse(bytes, "odd.onnx"));
+            Assert.True(e.Message.StartsWith("odd.onnx: ", StringComparison.Ordinal), $"{what}: {e.Message}");
+            Assert.True(e.Message.Contains(message, StringComparison.Ordinal), $"{what}: {e.Message}");
+        }
+    }
+
+    private static byte[] ModelWith(ProtoBuilder initializer) =>
+        new ProtoBuilder().Varint(1, 7).Message(7, new ProtoBuilder().String(2, "g").Message(5, initializer)).ToArray();
 }

@@ -139,6 +139,7 @@ public sealed class JpegDecoder
         _maxV = _components.Max(c => c.V);
         _mcusX = CeilDiv(_width, 8 * _maxH);
         _mcusY = CeilDiv(_height, 8 * _maxV);
+        long codedBlocks = 0;
         foreach (var c in _components)
         {
             if (_maxH % c.H != 0 || _maxV % c.V != 0)
@@ -150,8 +151,14 @@ public sealed class JpegDecoder
             // A single-component frame is never interleaved: its MCU is one block whatever the factors say.
             c.BlocksPerLine = n == 1 ? c.WidthInBlocks : _mcusX * c.H;
             c.BlocksPerColumn = n == 1 ? c.HeightInBlocks : _mcusY * c.V;
-            c.Coefficients = new short[(long)c.BlocksPerLine * c.BlocksPerColumn * 64];
+            codedBlocks += (long)c.WidthInBlocks * c.HeightInBlocks;
         }
+        // Every 8x8 block of every component is coded with at least one bit (a DC code, or a DC and an EOB code), so
+        // a file of N bytes holds at most 8N blocks: a frame header claiming more is corrupt, and is refused before
+        // the coefficients (128 bytes per block) are allocated.
+        if (codedBlocks > 8L * _data.Length)
+            throw Error($"JPEG data is truncated or the frame header is corrupt: {_width} x {_height} needs {codedBlocks} coded 8x8 blocks, more than the file's {_data.Length} bytes can hold.");
+        foreach (var c in _components) c.Coefficients = new short[(long)c.BlocksPerLine * c.BlocksPerColumn * 64];
         _frameSeen = true;
     }
 

@@ -28,6 +28,8 @@ internal sealed class JpegHuffmanTable
             {
                 for (int i = 0; i < n; i++, k++, code++)
                 {
+                    // Checked before the code is used: too many short codes would write past the lookahead table.
+                    if (code >= 1 << len) throw new InvalidDataException($"{source}: corrupt Huffman table (more codes of length {len} than fit).");
                     if (len <= LookaheadBits)
                     {
                         int shift = LookaheadBits - len;
@@ -38,7 +40,8 @@ internal sealed class JpegHuffmanTable
                 _maxCode[len] = code - 1;
             }
             else _maxCode[len] = -1;
-            if (code > (1 << len)) throw new InvalidDataException($"{source}: corrupt Huffman table (more codes of length {len} than fit).");
+            // As libjpeg (jdhuff.c): the codes of each length must leave the all-ones code unused.
+            if (code >= (1 << len)) throw new InvalidDataException($"{source}: corrupt Huffman table (more codes of length {len} than fit).");
             code <<= 1;
         }
         _maxCode[17] = int.MaxValue; // sentinel: ends the search

@@ -21,6 +21,9 @@ namespace CrossModal.Vision.Imaging.Png;
 /// </summary>
 public static class PngDecoder
 {
+    // Deflate's largest expansion: one 258-byte match per 2 bits (plus block overhead) is just under 1032:1.
+    private const long MaxInflation = 1032;
+
     /// <summary>The 8-byte PNG signature.</summary>
     public static ReadOnlySpan<byte> Signature => new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A };
 
@@ -98,6 +101,10 @@ public static class PngDecoder
             long pw = (width - px + dx - 1) / dx, ph = (height - py + dy - 1) / dy;
             if (pw > 0 && ph > 0) expected += ph * (1 + (pw * bitsPerPixel + 7) / 8);
         }
+        // Deflate expands at most 1032:1 (a 258-byte match per ~2 bits): a header claiming more pixels than the image
+        // data can hold is refused before the buffers are allocated, so a small file cannot ask for gigabytes.
+        if (expected > MaxInflation * idat.Length)
+            throw new InvalidDataException($"{source}: PNG data is truncated: a {width} x {height} image needs {expected} bytes of image data, more than the {idat.Length} compressed bytes can hold.");
         var raw = new byte[expected];
         idat.Position = 0;
         try

@@ -1,0 +1,3 @@
+using CrossModal.Fuzz;
+
+return FuzzCommand.Run(args);
