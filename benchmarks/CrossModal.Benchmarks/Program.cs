@@ -3,6 +3,8 @@ using CrossModal.Benchmarks.Suites;
 
 // Usage: dotnet run -c Release --project benchmarks/CrossModal.Benchmarks -- SUITE [SUITE...] [--threads 1,2] [--quick]
 // Prints one JSON line per case (see BenchResult); progress and notes go to stderr.
+// (`mpi-rank MODEL STEPS` is the mode the `mpi` suite starts under mpirun, one process per rank.)
+if (args.Length == 3 && args[0] == "mpi-rank") return MpiSuite.Rank(args);
 var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchResult>>>(StringComparer.Ordinal)
 {
     ["gemm"] = GemmSuite.Run,
@@ -15,6 +17,7 @@ var suites = new SortedDictionary<string, Func<BenchContext, IEnumerable<BenchRe
     ["vsepp-eval"] = VseSuite.Eval,
     ["squeezenet"] = SqueezeNetSuite.Run,
     ["category-baselines"] = CategoryBaselinesSuite.Run,
+    ["mpi"] = MpiSuite.Run,
 };
 
 var names = new List<string>();
