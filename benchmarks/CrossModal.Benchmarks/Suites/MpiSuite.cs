@@ -30,13 +30,13 @@ internal static class MpiSuite
     {
         int steps = ctx.Quick ? 2 : 4;
         string? mpirun = Environment.GetEnvironmentVariable("PATH")?.Split(Path.PathSeparator).Select(d => Path.Combine(d, "mpirun")).FirstOrDefault(File.Exists);
+        if (mpirun is null) Console.Error.WriteLine("mpi: mpirun not found (apt-get install openmpi-bin libopenmpi-dev); only N = 1 is measured.");
         foreach (var model in new[] { "vsepp", "scan" })
         {
             Console.Error.WriteLine($"mpi: {model}, 1 rank...");
             var one = Measure(model, new SingleProcessCommunicator(), steps);
             if (mpirun is null)
             {
-                Console.Error.WriteLine("mpi: mpirun not found (apt-get install openmpi-bin libopenmpi-dev); N = 2 skipped.");
                 yield return Result(model, 1, one, null);
                 continue;
             }
