@@ -5,25 +5,16 @@ namespace CrossModal.Benchmarks;
 
 /// <summary>
 /// Runs a reference script (benchmarks/reference/*.py, Debian's python3-torch) in the same benchmark run and
-/// returns the JSON object it prints last. The reference is measured at its best: OPENBLAS_CORETYPE is unset
-/// (the machine pins Haswell, half speed), glibc's malloc thresholds are raised (PyTorch otherwise pays for
-/// mmap/munmap on every large tensor) and OpenMP threads sleep when idle.
+/// returns the JSON object it prints last. The reference is measured at its best at our width: OpenBLAS runs
+/// <see cref="Machine.OpenBlasCore"/> (not the Haswell core this machine's environment pins, half speed on
+/// AVX-512; see <see cref="Machine.ReferenceEnvironment"/>), glibc's malloc thresholds are raised (PyTorch otherwise
+/// pays for mmap/munmap on every large tensor) and OpenMP threads sleep when idle. Suites check the interpreter
+/// first with <see cref="Prerequisites.Python"/>.
 /// </summary>
 public static class PythonReference
 {
     /// <summary>The interpreter with torch (Debian's), overridable with CROSSMODAL_PYTHON.</summary>
-    public static string Python => Environment.GetEnvironmentVariable("CROSSMODAL_PYTHON") ?? "/usr/bin/python3";
-
-    /// <summary>True when the interpreter can import torch.</summary>
-    public static bool Available()
-    {
-        try
-        {
-            var r = Run("-c", new[] { "import torch, json; print(json.dumps({'torch': torch.__version__}))" }, threads: 1, timeoutSeconds: 120);
-            return r.TryGetProperty("torch", out _);
-        }
-        catch (Exception) { return false; }
-    }
+    public static string Python => Environment.GetEnvironmentVariable("CROSSMODAL_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
 
     /// <summary>Runs <paramref name="script"/> (a path under benchmarks/reference, or "-c") with arguments.</summary>
     public static JsonElement Run(string script, IEnumerable<string> args, int threads, int timeoutSeconds = 3600)
@@ -32,7 +23,7 @@ public static class PythonReference
         if (script == "-c") psi.ArgumentList.Add("-c");
         else psi.ArgumentList.Add(Path.Combine(ReferenceDirectory, script));
         foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment.Remove("OPENBLAS_CORETYPE");
+        foreach (var (name, value) in Machine.ReferenceEnvironment()) psi.Environment[name] = value;
         psi.Environment["MALLOC_MMAP_THRESHOLD_"] = "4294967296";
         psi.Environment["MALLOC_TRIM_THRESHOLD_"] = "68719476736";
         psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";

@@ -4,9 +4,11 @@ namespace CrossModal.Benchmarks.Native;
 
 /// <summary>
 /// The OpenBLAS reference (Debian's libopenblas0), reached through P/Invoke from the benchmark only: the engine
-/// itself never depends on a native BLAS. OpenBLAS picks its kernels once, when the library loads, from
-/// OPENBLAS_CORETYPE or CPU detection; this machine's environment pins Haswell (AVX2, half speed), so
-/// <see cref="Load"/> sets the core type in the native environment before the first call loads the library.
+/// itself never depends on a native BLAS. The library is loaded by <see cref="Prerequisites.OpenBlas"/> (from
+/// $CROSSMODAL_OPENBLAS or libopenblas.so.0; a missing library skips the suite with one line), and the P/Invoke
+/// declarations are resolved to that handle. OpenBLAS picks its kernels once, when the library loads, from
+/// OPENBLAS_CORETYPE or its own CPU detection (Debian's 0.3.21 does not know Zen 5; this machine's environment
+/// pins Haswell), so <see cref="Load"/> sets <see cref="Machine.OpenBlasCore"/> in the native environment first.
 /// </summary>
 internal static unsafe partial class OpenBlas
 {
@@ -14,12 +16,15 @@ internal static unsafe partial class OpenBlas
     private const int RowMajor = 101, NoTrans = 111, Trans = 112;
     private static string? _core;
 
-    /// <summary>Loads OpenBLAS with <paramref name="coreType"/> (e.g. SKYLAKEX) and returns the core it reports.</summary>
-    public static string Load(string coreType)
+    /// <summary>Loads OpenBLAS with <see cref="Machine.OpenBlasCore"/> and returns the core it reports.</summary>
+    public static string Load()
     {
         if (_core is not null) return _core;
         // Environment.SetEnvironmentVariable only changes .NET's copy; OpenBLAS reads the C environment.
-        if (setenv("OPENBLAS_CORETYPE", coreType, 1) != 0) throw new InvalidOperationException("setenv failed.");
+        if (setenv("OPENBLAS_CORETYPE", Machine.OpenBlasCore, 1) != 0) throw new InvalidOperationException("setenv failed.");
+        nint handle = Prerequisites.OpenBlas();
+        NativeLibrary.SetDllImportResolver(typeof(OpenBlas).Assembly,
+            (name, _, _) => name == Library ? handle : 0);
         _core = Marshal.PtrToStringAnsi(openblas_get_corename()) ?? "unknown";
         return _core;
     }

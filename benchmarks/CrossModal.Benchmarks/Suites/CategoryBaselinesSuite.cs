@@ -21,12 +21,7 @@ internal static class CategoryBaselinesSuite
 
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
     {
-        string dir = Arg(ctx, "--data") ?? Path.Combine(BenchContext.DataRoot, "wikipedia");
-        if (!Directory.Exists(dir))
-        {
-            Console.Error.WriteLine($"category-baselines: data folder {dir} not found (set CROSSMODAL_DATA or pass --data).");
-            yield break;
-        }
+        string dir = Prerequisites.Data(Arg(ctx, "--data") ?? Path.Combine(BenchContext.DataRoot, "wikipedia"));
         var options = new CategoryBaselineReport.Options(
             Splits: int.Parse(Arg(ctx, "--splits") ?? "5", System.Globalization.CultureInfo.InvariantCulture),
             Seed: ulong.Parse(Arg(ctx, "--seed") ?? "0", System.Globalization.CultureInfo.InvariantCulture));

@@ -16,8 +16,9 @@ internal static class DataOpenSuite
 {
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
     {
-        string dir = Path.Combine(BenchContext.DataRoot, "f8k-1k-precomp");
-        string vocabPath = Path.Combine(BenchContext.DataRoot, "vocab", "f8k_precomp_vocab.json");
+        string dir = Prerequisites.Data(Path.Combine(BenchContext.DataRoot, "f8k-1k-precomp"));
+        string vocabPath = Prerequisites.Data(Path.Combine(BenchContext.DataRoot, "vocab", "f8k_precomp_vocab.json"));
+        Prerequisites.Python("numpy", "nltk");
         var vocab = Vocabulary.Load(vocabPath);
         Console.Error.WriteLine("data-open: numpy reference ...");
         var reference = PythonReference.Run("data_open_numpy.py", [dir, "train", vocabPath, ctx.Quick ? "2" : "5"], threads: 1);

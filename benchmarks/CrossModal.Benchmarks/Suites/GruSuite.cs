@@ -27,6 +27,7 @@ internal static class GruSuite
 
         int referenceThreads = ctx.ThreadCounts.Max();
         bool withReference = !ctx.Arguments.Contains("--no-reference");
+        if (withReference) Prerequisites.Python("torch");
         var torch = new Dictionary<bool, double>();
         void RunReference()
         {
@@ -70,7 +71,6 @@ internal static class GruSuite
                     ["reference_threads"] = referenceThreads,
                     ["lengths"] = "12..20",
                 };
-                if (BenchContext.LoadAverage() is { } load) extra["load1"] = load;
                 if (torchSeconds is { } ts) extra["reference_seconds_per_batch"] = Math.Round(ts, 5);
                 yield return new BenchResult("gru", $"{(bidirectional ? "bigru" : "gru")}-{batch}x{lengths.Max()}x{input}-{hidden}", threads,
                     "captions/s", batch / seconds, torchSeconds is null ? null : "pytorch", torchSeconds is { } t ? batch / t : null, Extra: extra);

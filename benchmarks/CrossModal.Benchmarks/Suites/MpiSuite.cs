@@ -31,7 +31,8 @@ internal static class MpiSuite
     {
         int steps = ctx.Quick ? 2 : 4;
         string? mpirun = Environment.GetEnvironmentVariable("PATH")?.Split(Path.PathSeparator).Select(d => Path.Combine(d, "mpirun")).FirstOrDefault(File.Exists);
-        if (mpirun is null) Console.Error.WriteLine("mpi: mpirun not found (apt-get install openmpi-bin libopenmpi-dev); only N = 1 is measured.");
+        if (mpirun is null)
+            Console.Error.WriteLine($"mpi: mpirun not found: install the references with `{Prerequisites.SetupCommand}` (Debian packages openmpi-bin libopenmpi-dev); only N = 1 is measured.");
         foreach (var model in new[] { "vsepp", "scan" })
         {
             Console.Error.WriteLine($"mpi: {model}, 1 rank...");
@@ -197,6 +198,5 @@ internal static class MpiSuite
             ["reducescatter_payload_mb"] = Math.Round(m.ReduceScatterBytes / 1e6, 3),
             ["ring_wire_mb_per_rank"] = Math.Round(m.WireBytes / 1e6, 2),
             ["loss"] = Math.Round(m.Loss, 4),
-            ["load_average"] = BenchContext.LoadAverage() ?? double.NaN,
         });
 }

@@ -21,6 +21,7 @@ internal static class ScanSuite
 
     public static IEnumerable<BenchResult> Train(BenchContext ctx)
     {
+        Prerequisites.Python("torch");
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         var config = new ScanConfig { ImgDim = ImgDim, EmbedSize = Embed, VocabSize = Vocab };
@@ -58,6 +59,7 @@ internal static class ScanSuite
 
     public static IEnumerable<BenchResult> Score(BenchContext ctx)
     {
+        Prerequisites.Python("torch");
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         const int images = 1000, captions = 5000, shard = 128;
@@ -104,7 +106,7 @@ internal static class ScanSuite
                 ["full_matrix_seconds"] = Math.Round(seconds / fraction, 1),
                 ["pytorch_full_matrix_seconds"] = Math.Round(reference.GetProperty("extrapolated_full_seconds").GetDouble(), 1),
                 ["similarity_gemm_gflops"] = Math.Round(gflops, 1),
-                ["peak_fraction_of_fma_peak"] = Math.Round(gflops / (220.0 * threads), 3),
+                ["peak_fraction_of_fma_peak"] = Math.Round(gflops / (Machine.PeakGflopsPerCore * threads), 3),
                 ["peak_rss_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0),
                 ["pytorch_peak_rss_mb"] = Math.Round(reference.GetProperty("peak_rss_mb").GetDouble()),
             });

@@ -13,7 +13,8 @@ internal static class TokenizeSuite
 {
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
     {
-        string path = Path.Combine(BenchContext.DataRoot, "f30k-captions-multi30k", "train_caps.txt");
+        string path = Prerequisites.Data(Path.Combine(BenchContext.DataRoot, "f30k-captions-multi30k", "train_caps.txt"));
+        Prerequisites.Python("nltk");
         int limit = ctx.Quick ? 20_000 : 0;
         var captions = TextLines.Read(path);
         if (limit > 0) captions = captions[..limit];

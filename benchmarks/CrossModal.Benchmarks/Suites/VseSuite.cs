@@ -31,6 +31,7 @@ internal static class VseSuite
 
     public static IEnumerable<BenchResult> Train(BenchContext ctx)
     {
+        Prerequisites.Python("torch");
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         var model = new VseModel(new VseConfig { ImgDim = ImgDim, VocabSize = Vocab }, new Rng(0));
@@ -51,6 +52,7 @@ internal static class VseSuite
 
     public static IEnumerable<BenchResult> Eval(BenchContext ctx)
     {
+        Prerequisites.Python("torch");
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         const int n = 1000;

@@ -6,16 +6,17 @@ using CrossModal.Tensors.Threading;
 
 namespace CrossModal.Tensors.Kernels;
 
-// The blocked GEMM (Goto/BLIS structure). For each thread's rectangle of C:
+// The blocked GEMM (Goto/BLIS structure). For each thread's rectangle of C (sizes at 512 bits; 256 bits in brackets):
 //   for ic over rows in steps of Mc
 //     for pc over depth in balanced steps <= Kc
-//       pack A block [mc x kc] (times alpha) into 12-row panels
+//       pack A block [mc x kc] (times alpha) into 12-row [6-row] panels
 //       for jc over columns in steps of Nc
-//         pack B block [kc x nc] into 32-column panels      (640 KB: stays in L2)
-//         for ir over the A panels                          (one A panel, 15 KB, stays in L1)
-//           for jr over the B panels                        micro-kernel: C[12 x 32] (+)= A panel * B panel
+//         pack B block [kc x nc] into 32 [16]-column panels   (640 KB [320 KB]: stays in L2)
+//         for ir over the A panels                             (one A panel, 15 KB [7.5 KB], stays in L1)
+//           for jr over the B panels                           micro-kernel: C[12 x 32] [6 x 16] (+)= A panel * B panel
 // Keeping the broadcast operand's panel in L1 and streaming the vector operand from L2 measured ~5% faster here
 // than the classic order with the B panel in L1 (a 32-column B panel of Kc steps nearly fills the L1 by itself).
+// It is also OpenBLAS's order on Haswell/Zen (its packed A is our B), with the same 16 x 6 register tile there.
 // beta is applied by the micro-kernel in the first depth step (beta = 0 writes without reading C); later depth
 // steps add. Each element of C is one FMA chain in k order whatever the thread split or edge handling, so results
 // are bit-identical for any thread count. When a thread has at most Mr rows and B is not transposed, B is streamed
@@ -29,14 +30,22 @@ public static unsafe partial class Gemm
 
     private const int Mr512 = 12, Nr512 = 32, Mr256 = 6, Nr256 = 16, MrScalar = 4, NrScalar = 4;
 
-    /// <summary>Depth block: the [12 x Kc] A panel (15 KB) stays in the 48 KB L1 while B panels stream past it.</summary>
+    /// <summary>
+    /// Depth block: the A panel ([12 x Kc], 15 KB; [6 x Kc], 7.5 KB at 256 bits) stays in L1 (48 KB on Zen 5, 32 KB
+    /// on Zen 3) while B panels (40 KB; 20 KB) stream past it. The same at every width: it fixes the order of the
+    /// additions, and k = 300 (word vectors) is one block.
+    /// </summary>
     private const int Kc = 320;
 
     /// <summary>Rows per packed A block ([Mc x Kc], 2 MB, read panel by panel from L3): bounds the buffer and how often B is repacked.</summary>
     private const int Mc = 1536;
 
-    /// <summary>Columns per packed B block: [Kc x Nc] floats (640 KB) stay in the 1 MB L2 while the A panels pass.</summary>
-    private const int Nc = 512;
+    /// <summary>
+    /// Columns per packed B block, which stays in L2 while the A panels pass: [Kc x 512] (640 KB) in Zen 5's 1 MB L2
+    /// for the 512-bit kernels; [Kc x 256] (320 KB) for the 256-bit ones, whose machines include Zen 3 with a 512 KB
+    /// L2 (640 KB would not fit there, and every A panel would fetch B from L3 again).
+    /// </summary>
+    private static readonly int Nc = Kind == Isa.Avx512 ? 512 : 256;
 
     /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
     private const long ParallelMinMacs = 1L << 20;
@@ -202,7 +211,7 @@ public static unsafe partial class Gemm
             }
             else
             {
-                // Reading 32 columns past the matrix's last column could leave the array: pack this one.
+                // Reading Nr (32 or 16) columns past the matrix's last column could leave the array: pack this one.
                 PackBPanel(false, b, ldb, pc, kc, jc + jr, cols, panel);
                 Tile(packedA, panel, nr, kc, c + jr, ldc, rows, cols, beta, tile);
             }
@@ -228,11 +237,12 @@ public static unsafe partial class Gemm
 
     /// <summary>Rows the micro-kernel chosen for a tile of <paramref name="rows"/> rows computes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int KernelRows(int rows)
+    private static int KernelRows(int rows) => Kind switch
     {
-        if (Kind != Isa.Avx512) return Mr;
-        return rows > 8 ? 12 : rows > 4 ? 8 : 4;
-    }
+        Isa.Avx512 => rows > 8 ? 12 : rows > 4 ? 8 : 4,
+        Isa.Avx2 => rows > 4 ? 6 : rows > 2 ? 4 : 2,
+        _ => Mr,
+    };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MicroKernel(int rows, nint kc, float* a, float* b, nint ldb, float* c, nint ldc, float beta)
@@ -245,7 +255,9 @@ public static unsafe partial class Gemm
                 else Kernel4x32(kc, a, b, ldb, c, ldc, beta);
                 break;
             case Isa.Avx2:
-                Kernel6x16(kc, a, b, ldb, c, ldc, beta);
+                if (rows == 6) Kernel6x16(kc, a, b, ldb, c, ldc, beta);
+                else if (rows == 4) Kernel4x16(kc, a, b, ldb, c, ldc, beta);
+                else Kernel2x16(kc, a, b, ldb, c, ldc, beta);
                 break;
             default:
                 Kernel4x4(kc, a, b, ldb, c, ldc, beta);

@@ -8,10 +8,11 @@ namespace CrossModal.Tensors.Kernels;
 // handful of columns against an untransposed A (a matrix times a few vectors). The blocked path would pad the
 // short side to a whole 12 x 32 tile (up to 32x wasted arithmetic) and pack the long operand, when all the work
 // needs is to stream the long operand once. Here every element of C is a dot product of two rows that are
-// contiguous along k, computed 4 x 4 at a time (16 zmm accumulators, 8 loads per 16 FMAs). The short operand is
-// gathered into rows along k if it is not stored that way (it is small by definition). AVX-512 only; other
-// widths take the blocked path. The choice depends only on the shape, so results stay deterministic and
-// identical for any thread count (each element is computed by one thread, the same way).
+// contiguous along k, computed 4 x 4 at a time (16 zmm accumulators, 8 loads per 16 FMAs; at 256 bits, with 16
+// ymm registers, as two 4 x 2 halves: 8 accumulators, 6 loads per 8 FMAs). The short operand is gathered into rows
+// along k if it is not stored that way (it is small by definition). The scalar width takes the blocked path. The
+// choice depends only on the shape, so results stay deterministic and identical for any thread count (each element
+// is computed by one thread, the same way).
 public static unsafe partial class Gemm
 {
     /// <summary>At most this many rows (with B transposed) or columns (with A not transposed) take the dot path.</summary>
@@ -19,7 +20,7 @@ public static unsafe partial class Gemm
 
     /// <summary>Whether the dot-product path handles this shape.</summary>
     internal static bool UsesDotPath(bool transA, bool transB, int m, int n, int k) =>
-        Kind == Isa.Avx512 && k >= 16 && ((transB && m <= DotMaxShort && n > m) || (!transA && n <= DotMaxShort && m > n));
+        Kind != Isa.Scalar && k >= 16 && ((transB && m <= DotMaxShort && n > m) || (!transA && n <= DotMaxShort && m > n));
 
     private static void MultiplyDot(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
@@ -74,7 +75,20 @@ public static unsafe partial class Gemm
                 int sc = Math.Min(4, job.ShortSide - s0);
                 int i0 = job.ShortIsA ? s0 : l0, ic = job.ShortIsA ? sc : lc;
                 int j0 = job.ShortIsA ? l0 : s0, jc = job.ShortIsA ? lc : sc;
-                Dot4x4(ra + (long)i0 * job.LdA, job.LdA, ic, rb + (long)j0 * job.LdB, job.LdB, jc, job.K, blockOut);
+                float* rowsA = ra + (long)i0 * job.LdA, rowsB = rb + (long)j0 * job.LdB;
+                if (Kind == Isa.Avx512) Dot4x4(rowsA, job.LdA, ic, rowsB, job.LdB, jc, job.K, blockOut);
+                else
+                {
+                    // 4 long rows against short rows s0, s0 + 1, then s0 + 2, s0 + 3: the long rows stream from
+                    // memory once (4 streams, as at 512 bits) and are re-read from L1 for the second pair.
+                    float* longRows = job.ShortIsA ? rowsB : rowsA, shortRows = job.ShortIsA ? rowsA : rowsB;
+                    nint ldLong = job.ShortIsA ? job.LdB : job.LdA, ldShort = job.ShortIsA ? job.LdA : job.LdB;
+                    int strideLong = job.ShortIsA ? 1 : 4, strideShort = job.ShortIsA ? 4 : 1;
+                    Dot4x2(longRows, ldLong, lc, shortRows, ldShort, Math.Min(2, sc), job.K, blockOut, strideLong, strideShort);
+                    if (sc > 2)
+                        Dot4x2(longRows, ldLong, lc, shortRows + 2 * ldShort, ldShort, sc - 2, job.K, blockOut + 2 * strideShort,
+                            strideLong, strideShort);
+                }
                 for (int i = 0; i < ic; i++)
                 {
                     float* crow = c + (long)(i0 + i) * job.Ldc + j0;
@@ -141,5 +155,53 @@ public static unsafe partial class Gemm
             output[12] = MathF.FusedMultiplyAdd(x3, y0, output[12]); output[13] = MathF.FusedMultiplyAdd(x3, y1, output[13]);
             output[14] = MathF.FusedMultiplyAdd(x3, y2, output[14]); output[15] = MathF.FusedMultiplyAdd(x3, y3, output[15]);
         }
+    }
+
+    /// <summary>
+    /// The 256-bit kernel: dot products of 4 long rows (x) with 2 short rows (y), all contiguous along k; 8 ymm
+    /// accumulators (the 2 pipes x 4 cycles of FMA latency), 6 loads per 8 FMAs. Writes the dot of x_l and y_s to
+    /// output[l * strideX + s * strideY] for l &lt; rowsX, s &lt; rowsY (at most 2): the caller's 4 x 4 layout whichever
+    /// operand is long. Missing rows repeat row 0 (their results are ignored).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4x2(float* x, nint ldx, int rowsX, float* y, nint ldy, int rowsY, int k, float* output,
+        int strideX, int strideY)
+    {
+        float* x0 = x, x1 = rowsX > 1 ? x + ldx : x, x2 = rowsX > 2 ? x + 2 * ldx : x, x3 = rowsX > 3 ? x + 3 * ldx : x;
+        float* y0 = y, y1 = rowsY > 1 ? y + ldy : y;
+        Vector256<float> s00 = default, s01 = default, s10 = default, s11 = default;
+        Vector256<float> s20 = default, s21 = default, s30 = default, s31 = default;
+        int p = 0;
+        for (; p + 8 <= k; p += 8)
+        {
+            var vy0 = Vector256.Load(y0 + p);
+            var vy1 = Vector256.Load(y1 + p);
+            var vx = Vector256.Load(x0 + p);
+            s00 = Vector256.FusedMultiplyAdd(vx, vy0, s00);
+            s01 = Vector256.FusedMultiplyAdd(vx, vy1, s01);
+            vx = Vector256.Load(x1 + p);
+            s10 = Vector256.FusedMultiplyAdd(vx, vy0, s10);
+            s11 = Vector256.FusedMultiplyAdd(vx, vy1, s11);
+            vx = Vector256.Load(x2 + p);
+            s20 = Vector256.FusedMultiplyAdd(vx, vy0, s20);
+            s21 = Vector256.FusedMultiplyAdd(vx, vy1, s21);
+            vx = Vector256.Load(x3 + p);
+            s30 = Vector256.FusedMultiplyAdd(vx, vy0, s30);
+            s31 = Vector256.FusedMultiplyAdd(vx, vy1, s31);
+        }
+        float d00 = Vector256.Sum(s00), d01 = Vector256.Sum(s01), d10 = Vector256.Sum(s10), d11 = Vector256.Sum(s11);
+        float d20 = Vector256.Sum(s20), d21 = Vector256.Sum(s21), d30 = Vector256.Sum(s30), d31 = Vector256.Sum(s31);
+        for (; p < k; p++)
+        {
+            float w0 = y0[p], w1 = y1[p];
+            d00 = MathF.FusedMultiplyAdd(x0[p], w0, d00); d01 = MathF.FusedMultiplyAdd(x0[p], w1, d01);
+            d10 = MathF.FusedMultiplyAdd(x1[p], w0, d10); d11 = MathF.FusedMultiplyAdd(x1[p], w1, d11);
+            d20 = MathF.FusedMultiplyAdd(x2[p], w0, d20); d21 = MathF.FusedMultiplyAdd(x2[p], w1, d21);
+            d30 = MathF.FusedMultiplyAdd(x3[p], w0, d30); d31 = MathF.FusedMultiplyAdd(x3[p], w1, d31);
+        }
+        output[0] = d00; output[strideY] = d01;
+        output[strideX] = d10; output[strideX + strideY] = d11;
+        output[2 * strideX] = d20; output[2 * strideX + strideY] = d21;
+        output[3 * strideX] = d30; output[3 * strideX + strideY] = d31;
     }
 }

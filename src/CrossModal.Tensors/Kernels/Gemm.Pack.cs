@@ -8,8 +8,9 @@ namespace CrossModal.Tensors.Kernels;
 //   A block [mc x kc] -> ceil(mc / Mr) panels, each kc steps of Mr floats (rows beyond mc are zero);
 //   B block [kc x nc] -> ceil(nc / Nr) panels, each kc steps of Nr floats (columns beyond nc are zero).
 // Packing is O(mc*kc + kc*nc) against O(mc*nc*kc) arithmetic, but a scalar transposing pack still costs ~20% on
-// skinny shapes, so the two transposing cases (A not transposed, B transposed) go through 16 x 16 in-register
-// transposes on the AVX-512 path. The other layouts are contiguous copies.
+// skinny shapes, so the two transposing cases (A not transposed, B transposed) go through in-register transposes
+// (16 x 16 on the AVX-512 path, 8 x 8 on the AVX2 path). The other layouts are vector copies that walk the source
+// rows in order (chunks of PackChunk rows per panel), at both widths.
 public static unsafe partial class Gemm
 {
     /// <summary>
@@ -24,28 +25,32 @@ public static unsafe partial class Gemm
     internal static void PackA(bool transA, float* a, int lda, float alpha, int i0, int mc, int p0, int kc, float* dst)
     {
         int mr = Mr;
-        int fullPanels = Kind == Isa.Avx512 ? mc / Mr512 : 0;
+        int fullPanels = Kind == Isa.Scalar ? 0 : mc / mr;
         if (transA && fullPanels > 0)
         {
-            // Stored rows of A are contiguous along m: walk each once and deal its 12-float pieces to the panels.
-            PackATransposed12(a + (long)p0 * lda + i0, lda, alpha, kc, fullPanels, dst);
+            // Stored rows of A are contiguous along m: walk each once and deal its Mr-float pieces to the panels.
+            float* src = a + (long)p0 * lda + i0;
+            if (Kind == Isa.Avx512) PackATransposed12(src, lda, alpha, kc, fullPanels, dst);
+            else PackATransposed6(src, lda, alpha, kc, fullPanels, dst);
         }
-        for (int ir = 0; ir < mc; ir += mr, dst += (long)mr * kc)
+        else if (fullPanels > 0)
+        {
+            for (int q = 0; q < fullPanels; q++)
+            {
+                float* src = a + (long)(i0 + q * mr) * lda + p0;
+                float* d = dst + (long)q * mr * kc;
+                if (Kind == Isa.Avx512) PackAPanelRows12(src, lda, alpha, kc, d);
+                else PackAPanelRows6(src, lda, alpha, kc, d);
+            }
+        }
+        // The partial last panel (and every panel of the scalar path) element by element, zero-padded.
+        for (int ir = fullPanels * mr; ir < mc; ir += mr)
         {
             int rows = Math.Min(mr, mc - ir);
-            if (ir / mr < fullPanels)
-            {
-                if (!transA) PackAPanelRows12(a + (long)(i0 + ir) * lda + p0, lda, alpha, kc, dst);
-                continue;
-            }
-            if (Kind == Isa.Avx2 && rows == Mr256 && !transA)
-            {
-                PackAPanelRows6(a + (long)(i0 + ir) * lda + p0, lda, alpha, kc, dst);
-                continue;
-            }
+            float* d0 = dst + (long)ir * kc;
             for (int p = 0; p < kc; p++)
             {
-                float* d = dst + (long)p * mr;
+                float* d = d0 + (long)p * mr;
                 for (int ii = 0; ii < rows; ii++)
                 {
                     long at = transA ? (long)(p0 + p) * lda + i0 + ir + ii : (long)(i0 + ir + ii) * lda + p0 + p;
@@ -62,22 +67,34 @@ public static unsafe partial class Gemm
     {
         int nr = Nr;
         int jr = 0;
-        if (!transB && Kind == Isa.Avx512 && nc >= nr)
+        if (!transB && Kind != Isa.Scalar && nc >= nr)
         {
             // Rows of B are contiguous along n: walk each row once (what the hardware prefetcher follows best) and
-            // deal its 32-float pieces to the panels.
+            // deal its Nr-float pieces (32 or 16) to the panels. Panel by panel instead reads a column strip of
+            // kc rows at the row stride (often a multiple of 4 KB): 1.7x slower packing at 256 bits on Zen 5.
             int panels = nc / nr;
             for (int pb = 0; pb < kc; pb += PackChunk)
             {
                 int pe = Math.Min(kc, pb + PackChunk);
                 for (int q = 0; q < panels; q++)
                 {
-                    float* src = b + (long)(p0 + pb) * ldb + j0 + q * 32;
-                    float* d = dst + (long)q * 32 * kc + (long)pb * 32;
-                    for (int p = pb; p < pe; p++, src += ldb, d += 32)
+                    float* src = b + (long)(p0 + pb) * ldb + j0 + q * nr;
+                    float* d = dst + (long)q * nr * kc + (long)pb * nr;
+                    if (Kind == Isa.Avx512)
                     {
-                        Vector512.Store(Vector512.Load(src), d);
-                        Vector512.Store(Vector512.Load(src + 16), d + 16);
+                        for (int p = pb; p < pe; p++, src += ldb, d += 32)
+                        {
+                            Vector512.Store(Vector512.Load(src), d);
+                            Vector512.Store(Vector512.Load(src + 16), d + 16);
+                        }
+                    }
+                    else
+                    {
+                        for (int p = pb; p < pe; p++, src += ldb, d += 16)
+                        {
+                            Vector256.Store(Vector256.Load(src), d);
+                            Vector256.Store(Vector256.Load(src + 8), d + 8);
+                        }
                     }
                 }
             }
@@ -293,50 +310,74 @@ public static unsafe partial class Gemm
     }
 
 
-    /// <summary>AVX2 twin of <see cref="PackAPanelRows12"/>: 6 rows (plus 2 zero rows) through 8 x 8 transposes.</summary>
+    /// <summary>
+    /// AVX2 twin of <see cref="PackAPanelRows12"/>: 6 rows of A, contiguous along k, become kc steps of 6 floats,
+    /// 8 k-values at a time through an 8 x 8 register transpose (2 zero rows), stored straight into the panel as
+    /// 4 + 2 floats.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackAPanelRows6(float* a, int lda, float alpha, int kc, float* dst)
     {
         var scale = Vector256.Create(alpha);
-        float* t = stackalloc float[64];
         int p = 0;
-        for (; p + 8 <= kc; p += 8)
-        {
-            Transpose8(a + p, lda, 6, scale, t, 8);
-            for (int q = 0; q < 8; q++)
-            {
-                float* d = dst + (long)(p + q) * 6;
-                Vector128.Store(Vector128.Load(t + q * 8), d);
-                d[4] = t[q * 8 + 4];
-                d[5] = t[q * 8 + 5];
-            }
-        }
+        for (; p + 8 <= kc; p += 8) Transpose8(a + p, lda, 6, scale, dst + (long)p * 6, 6, 6);
         for (; p < kc; p++)
             for (int i = 0; i < 6; i++) dst[(long)p * 6 + i] = alpha * a[(long)i * lda + p];
     }
 
-    /// <summary>AVX2 twin of <see cref="PackBTransposedHalf16"/>: 16 stored rows of B into 16-float panel steps.</summary>
+    /// <summary>
+    /// A transposed, 6-row panels: each panel step is 6 contiguous floats of a stored row of A, copied as two
+    /// overlapping 4-float vectors ([0, 4) and [2, 6)); rows are walked once, PackChunk at a time per panel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackATransposed6(float* a, int lda, float alpha, int kc, int panels, float* dst)
+    {
+        var s4 = Vector128.Create(alpha);
+        for (int pb = 0; pb < kc; pb += PackChunk)
+        {
+            int pe = Math.Min(kc, pb + PackChunk);
+            for (int q = 0; q < panels; q++)
+            {
+                float* src = a + (long)pb * lda + q * 6;
+                float* d = dst + (long)q * 6 * kc + (long)pb * 6;
+                for (int p = pb; p < pe; p++, src += lda, d += 6)
+                {
+                    var head = Vector128.Load(src) * s4;
+                    var tail = Vector128.Load(src + 2) * s4;
+                    Vector128.Store(head, d);
+                    Vector128.Store(tail, d + 2);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// AVX2 twin of <see cref="PackBTransposedHalf16"/>: 16 stored rows of B into 16-float panel steps, one half
+    /// (8 rows) at a time through 8 x 8 transposes. Each transpose reads half a cache line of each row and the next
+    /// one the other half; with all 16 rows in flight, rows 4 KB apart (k = 1024) share one L1 set, which has only
+    /// 8 ways on Zen 3 (12 on Zen 5), so the lines were evicted between the two halves and fetched twice.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBTransposedAvx2(float* b, int ldb, int kc, float* dst)
     {
         var one = Vector256.Create(1f);
-        int p = 0;
-        for (; p + 8 <= kc; p += 8)
+        for (int half = 0; half < 16; half += 8)
         {
-            Transpose8(b + p, ldb, 8, one, dst + (long)p * 16, 16);
-            Transpose8(b + (long)8 * ldb + p, ldb, 8, one, dst + (long)p * 16 + 8, 16);
+            float* rows = b + (long)half * ldb;
+            int p = 0;
+            for (; p + 8 <= kc; p += 8) Transpose8(rows + p, ldb, 8, one, dst + (long)p * 16 + half, 16, 8);
+            for (; p < kc; p++)
+                for (int i = 0; i < 8; i++) dst[(long)p * 16 + half + i] = rows[(long)i * ldb + p];
         }
-        for (; p < kc; p++)
-            for (int i = 0; i < 16; i++) dst[(long)p * 16 + i] = b[(long)i * ldb + p];
     }
 
     /// <summary>
     /// 8 x 8 register transpose (AVX): 8 k-values of 8 rows (rows at or past <paramref name="rows"/> read as zero)
-    /// become 8 k-steps of 8 floats at dst + q * dstStride. Interleave pairs (32-bit), pairs of pairs (64-bit), then
-    /// swap 128-bit halves.
+    /// become 8 k-steps at dst + q * dstStride, each storing its first <paramref name="width"/> floats (8, 6 or 4).
+    /// Interleave pairs (32-bit), pairs of pairs (64-bit), then swap 128-bit halves.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose8(float* src, nint ld, int rows, Vector256<float> scale, float* dst, nint dstStride)
+    private static void Transpose8(float* src, nint ld, int rows, Vector256<float> scale, float* dst, nint dstStride, int width)
     {
         var r0 = Vector256.Load(src) * scale;
         var r1 = rows > 1 ? Vector256.Load(src + ld) * scale : default;
@@ -362,13 +403,26 @@ public static unsafe partial class Gemm
         var u5 = Avx.Shuffle(t4, t6, 0xEE);
         var u6 = Avx.Shuffle(t5, t7, 0x44);
         var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Vector256.Store(Avx.Permute2x128(u0, u4, 0x20), dst);
-        Vector256.Store(Avx.Permute2x128(u1, u5, 0x20), dst + dstStride);
-        Vector256.Store(Avx.Permute2x128(u2, u6, 0x20), dst + 2 * dstStride);
-        Vector256.Store(Avx.Permute2x128(u3, u7, 0x20), dst + 3 * dstStride);
-        Vector256.Store(Avx.Permute2x128(u0, u4, 0x31), dst + 4 * dstStride);
-        Vector256.Store(Avx.Permute2x128(u1, u5, 0x31), dst + 5 * dstStride);
-        Vector256.Store(Avx.Permute2x128(u2, u6, 0x31), dst + 6 * dstStride);
-        Vector256.Store(Avx.Permute2x128(u3, u7, 0x31), dst + 7 * dstStride);
+        Put(dst, Avx.Permute2x128(u0, u4, 0x20), width);
+        Put(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20), width);
+        Put(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20), width);
+        Put(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20), width);
+        Put(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31), width);
+        Put(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31), width);
+        Put(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31), width);
+        Put(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31), width);
+    }
+
+    /// <summary>Stores the first <paramref name="width"/> (8, 6 or 4) floats of <paramref name="v"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(float* dst, Vector256<float> v, int width)
+    {
+        if (width == 8)
+        {
+            Vector256.Store(v, dst);
+            return;
+        }
+        Vector128.Store(v.GetLower(), dst);
+        if (width == 6) Sse2.StoreScalar((double*)(dst + 4), v.GetUpper().AsDouble());
     }
 }

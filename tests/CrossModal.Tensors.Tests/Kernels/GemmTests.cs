@@ -13,9 +13,12 @@ public class GemmTests
         { 1, 257, 7 }, { 257, 1, 33 }, { 12, 64, 300 }, { 13, 97, 513 }, { 24, 32, 1 }, { 5, 100, 40 },
         // Very skinny shapes (the dot-product path where it applies), with k tails after whole 16-wide chunks.
         { 8, 300, 100 }, { 300, 8, 100 }, { 2, 50, 31 }, { 50, 3, 47 },
-        // Past every block size: rows past Mc (384), columns past Nc (4096), depth past Kc (256, and an uneven
-        // split), and the streamed-B path for few rows.
-        { 800, 70, 530 }, { 30, 4200, 300 }, { 5, 4200, 600 }, { 12, 4131, 257 },
+        // Past every block size: rows past Mc (1536, with an edge of 7), columns past Nc (512 at 512 bits, 256 at
+        // 256 bits: 530 crosses both, with edges), depth past Kc (320, in uneven and balanced splits), and the
+        // streamed-B path for few rows.
+        { 800, 70, 530 }, { 30, 4200, 300 }, { 5, 4200, 600 }, { 12, 4131, 257 }, { 1543, 19, 21 }, { 20, 530, 330 },
+        // Row edges of every kernel height: 6 + 2 (m = 128's edge at 256 bits), 12 + 4 / 6 + 4, 6 + 1, 12 + 9.
+        { 8, 48, 20 }, { 16, 40, 9 }, { 7, 17, 24 }, { 21, 33, 18 },
     };
 
     internal static float[] Naive(bool ta, bool tb, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c0, int ldc)
