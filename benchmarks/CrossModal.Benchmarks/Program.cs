@@ -15,6 +15,8 @@ Suite[] suites =
     new("data-open", "opening the f8k-1k precomp train split (map, check, tokenize), next to numpy + NLTK", DataOpenSuite.Run),
     new("scan-train", "one SCAN t2i LSE training step (batch 128), next to PyTorch", ScanSuite.Train),
     new("scan-score", "SCAN scoring of 1,000 images x 5,000 captions (extrapolated), next to PyTorch", ScanSuite.Score),
+    new("naaf-train", "one NAAF training step with the threshold walk (batch 128), next to PyTorch", NaafSuite.Train),
+    new("naaf-score", "NAAF test-time scoring of 1,000 images x 5,000 captions (extrapolated), next to PyTorch", NaafSuite.Score),
     new("vsepp-train", "one VSE++ training step (batch 128, GRU 1024), next to PyTorch", VseSuite.Train),
     new("vsepp-eval", "VSE++ encode + score + recall of 1,000 images x 5,000 captions, next to PyTorch", VseSuite.Eval),
     new("squeezenet", "SqueezeNet 1.1 forward at 224 x 224, batch 16 and single images, next to PyTorch", SqueezeNetSuite.Run),

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using CrossModal.Models.Files;
+using CrossModal.Models.Naaf;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
 
@@ -16,6 +17,7 @@ public static class ModelFamilies
 
     private static ModelFamily[] Registered =
     [
+        new NaafFamily(),
         new ScanFamily(),
         new VseFamily(),
     ];

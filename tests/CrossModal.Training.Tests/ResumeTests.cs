@@ -1,4 +1,5 @@
 using CrossModal.Models;
+using CrossModal.Models.Naaf;
 using CrossModal.Models.Objectives;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
@@ -22,12 +23,14 @@ public class ResumeTests
     {
         "vsepp" => new VseConfig { EmbedSize = 12, WordDim = 6 },
         "scan" => new ScanConfig { EmbedSize = 12, WordDim = 6 },
+        "naaf" => new NaafConfig { EmbedSize = 12, WordDim = 6 },
         _ => new DropoutConfig { EmbedSize = 12, WordDim = 6, Dropout = 0.5f },
     };
 
     [Theory]
     [InlineData("vsepp", 0)]
     [InlineData("scan", 3)]
+    [InlineData("naaf", 3)]
     [InlineData(DropoutFamily.FamilyName, 0)]
     public void Should_EndBitIdentical_WhenInterruptedMidEpochAndResumed(string family, int regions)
     {
@@ -37,6 +40,23 @@ public class ResumeTests
         Train(a, Config(family), vocab);
         InterruptAndResume(b, Config(family), vocab);
         AssertSameRun(a.OutputPath, b.OutputPath);
+    }
+
+    [Fact]
+    public void Should_WriteNaafsThresholdTrajectory_IntoMetrics()
+    {
+        // NAAF's objective reports the threshold state after each step as terms: metrics.jsonl has their epoch means.
+        using var data = new TinyPrecomp(regions: 3);
+        var vocab = Vocabulary.Load(data.VocabPath);
+        var options = Options(data, "naaf") with { Recipe = new TrainingRecipe { BatchSize = 16, NumEpochs = 2, MaxViolation = true } };
+        Train(options, Config("naaf"), vocab);
+        var lines = File.ReadAllLines(Path.Combine(options.OutputPath, Trainer.MetricsName));
+        Assert.Equal(2, lines.Length);
+        foreach (var line in lines)
+        {
+            var terms = System.Text.Json.Nodes.JsonNode.Parse(line)!["terms"]!.AsObject();
+            foreach (var key in new[] { "hinge", "thres", "thres_safe", "thres_updates" }) Assert.True(terms.ContainsKey(key), $"{key} missing in {line}");
+        }
     }
 
     [Fact]

@@ -82,6 +82,15 @@ public abstract class Module
         if (missing.Count > 0) throw new InvalidDataException($"State is missing {missing.Count} entr{(missing.Count == 1 ? "y" : "ies")}: {string.Join(", ", missing.Take(8))}{(missing.Count > 8 ? ", ..." : "")}.");
         var unexpected = state.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !used.Contains(k)).ToList();
         if (unexpected.Count > 0) throw new InvalidDataException($"State has {unexpected.Count} unexpected entr{(unexpected.Count == 1 ? "y" : "ies")}: {string.Join(", ", unexpected.Take(8))}{(unexpected.Count > 8 ? ", ..." : "")}.");
+        OnStateLoaded();
+    }
+
+    /// <summary>
+    /// Called after a strict <see cref="LoadStateDict"/> has copied every entry: a module whose buffers must satisfy
+    /// conditions (NAAF's thresholds lie in [0, 1]) checks them here and throws an <see cref="InvalidDataException"/>.
+    /// </summary>
+    protected virtual void OnStateLoaded()
+    {
     }
 
     /// <summary>Sets training mode here and in every child.</summary>

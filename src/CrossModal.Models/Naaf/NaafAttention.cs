@@ -1,0 +1,274 @@
+using System.Numerics.Tensors;
+using CrossModal.Models.Attention;
+using CrossModal.Tensors;
+using CrossModal.Tensors.Autograd;
+using CrossModal.Tensors.Kernels;
+using CrossModal.Tensors.Threading;
+using Tensor = CrossModal.Tensors.Tensor;
+
+namespace CrossModal.Models.Naaf;
+
+/// <summary>
+/// NAAF's image-sentence scores (CrossmodalGroup/NAAF model.xattn_score for training, xattn_score_test for
+/// evaluation) for every image x caption pair of two blocks: one GEMM gives the raw similarities of all regions with
+/// all words, then <see cref="NaafBlock"/> computes each image's terms against all words at once. Score =
+/// mean over the caption's words (markers included) of negative + positive-feature + relevance terms.
+/// <list type="bullet">
+/// <item>Training (<see cref="Scores(Tensor, Tensor, int[], float, ReadOnlySpan{float})"/>, and the internal
+/// overload that runs <see cref="MismatchMining"/>): caption c's threshold θ_c; negative term m where m &lt; 0.</item>
+/// <item>Test (<see cref="ScoreBlock"/>): one threshold (thres_safe) and the intra-sentence smoothed mask: the word's
+/// own m where Σ_k softmax_k(5 w_j·w_k) m_k &lt; 0.</item>
+/// </list>
+/// The backward recomputes the per-image intermediates from S instead of storing per-pair tensors.
+/// </summary>
+public static class NaafAttention
+{
+    /// <summary>The temperature of the test scorer's intra-sentence smoothing (hard-coded in the original).</summary>
+    public const float IntraTemperature = 5f;
+
+    /// <summary>
+    /// Differentiable training scores [Bi, Bc] of images [Bi, R, d] against captions [Bc, T, d] (the first
+    /// lengths[c] rows of caption c), caption c scored with threshold thresholds[c] (no learning: the scoring part
+    /// of xattn_score alone).
+    /// </summary>
+    public static Tensor Scores(Tensor images, Tensor captions, int[] lengths, float lambda, ReadOnlySpan<float> thresholds)
+    {
+        if (thresholds.Length != lengths.Length) throw new ArgumentException($"{thresholds.Length} thresholds for {lengths.Length} captions.");
+        return Scores(images, captions, lengths, lambda, thresholds.ToArray(), null);
+    }
+
+    /// <summary>
+    /// Differentiable training scores with the original's threshold learning running caption by caption inside the
+    /// forward pass (<see cref="MismatchMining"/>): updates <paramref name="state"/> as xattn_score updates opt;
+    /// <paramref name="trace"/>, if given, records what happened.
+    /// </summary>
+    public static Tensor ScoresWithLearning(Tensor images, Tensor captions, int[] lengths, float lambda, ThresholdState state, double alpha, MiningTrace? trace = null) =>
+        Scores(images, captions, lengths, lambda, null, new MismatchMining(state, alpha, trace));
+
+    private static Tensor Scores(Tensor images, Tensor captions, int[] lengths, float lambda, float[]? fixedThresholds, MismatchMining? mining)
+    {
+        if (images.Rank != 3 || captions.Rank != 3 || images.Dim(2) != captions.Dim(2))
+            throw new ArgumentException($"NAAF needs images [B, R, d] and captions [B, T, d]; got {Tensor.FormatShape(images.ShapeSpan)} and {Tensor.FormatShape(captions.ShapeSpan)}.");
+        int bi = images.Dim(0), r = images.Dim(1), d = images.Dim(2), bc = captions.Dim(0), t = captions.Dim(1);
+        if (lengths.Length != bc) throw new ArgumentException($"{lengths.Length} caption lengths for {bc} captions.");
+        var segStart = new int[bc + 1];
+        for (int c = 0; c < bc; c++)
+        {
+            if (lengths[c] < 1 || lengths[c] > t) throw new ArgumentException($"Caption length {lengths[c]} outside 1..{t}.");
+            segStart[c + 1] = segStart[c] + lengths[c];
+        }
+        int w = segStart[bc];
+        bool record = Tape.Needs(images, captions);
+        var words = record ? TensorScope.Allocate(w * d, clear: false) : TensorPool.Rent(w * d);
+        for (int c = 0; c < bc; c++) captions.Data.Slice(c * t * d, lengths[c] * d).CopyTo(words.AsSpan(segStart[c] * d));
+        var s = record ? TensorScope.Allocate(bi * r * w, clear: false) : TensorPool.Rent(bi * r * w);
+        RawSimilarity.Forward(images.Data, bi * r, words.AsSpan(0, w * d), w, d, s.AsSpan(0, bi * r * w));
+
+        var theta = new float[w];
+        var scores = Tensor.Empty(bi, bc);
+        using (var rel = new PooledBuffer(bi * w))
+        using (var rawMax = new PooledBuffer(bi * w))
+        using (var f = new PooledBuffer(bi * w))
+        using (var gram = new PooledBuffer(bi * r * r))
+        {
+            // The θ-free terms and the Gram matrices, image by image on both cores.
+            float[] relA = rel.Array, rawA = rawMax.Array, gramA = gram.Array;
+            Parallelism.For(bi, 1, (start, end) =>
+            {
+                using var block = new NaafBlock(r, w, bc);
+                for (int k = start; k < end; k++)
+                {
+                    block.Shared(s.AsSpan(k * r * w, r * w), r, segStart, lambda, relA.AsSpan(k * w, w), rawA.AsSpan(k * w, w), Span<int>.Empty);
+                    var ctx = images.Data.Slice(k * r * d, r * d);
+                    Gemm.Multiply(false, true, r, r, d, 1f, ctx, d, ctx, d, 0f, gramA.AsSpan(k * r * r, r * r), r);
+                }
+            });
+
+            if (mining is null)
+            {
+                for (int c = 0; c < bc; c++) theta.AsSpan(segStart[c], lengths[c]).Fill(fixedThresholds![c]);
+                float[] fA = f.Array;
+                Parallelism.For(bi, 1, (start, end) =>
+                {
+                    using var block = new NaafBlock(r, w, bc);
+                    for (int k = start; k < end; k++)
+                        block.Positive(s.AsSpan(k * r * w, r * w), r, 0, w, theta, gramA.AsSpan(k * r * r, r * r), lambda, fA.AsSpan(k * w, w));
+                });
+                for (int k = 0; k < bi; k++)
+                    for (int c = 0; c < bc; c++)
+                        scores.Data[k * bc + c] = TrainingScore(rel.Span, rawMax.Span, f.Span, theta, k * w, segStart[c], lengths[c]);
+            }
+            else Mine(s, r, w, bi, bc, segStart, lengths, lambda, rel.Array, rawMax.Array, f.Array, gram.Array, theta, scores.Data, mining);
+        }
+
+        if (!record)
+        {
+            TensorPool.Return(s);
+            TensorPool.Return(words);
+            return scores;
+        }
+
+        var lens = (int[])lengths.Clone();
+        Tape.Record(scores, g => Backward(images, captions, lens, segStart, words, s, theta, lambda, g.Data, r, d, t));
+        return scores;
+    }
+
+    /// <summary>
+    /// The original's caption-by-caption walk: caption c is scored against every image with the threshold the
+    /// previous captions left, then the learning rule sees its scores (and may move the threshold).
+    /// </summary>
+    private static void Mine(float[] s, int r, int w, int bi, int bc, int[] segStart, int[] lengths, float lambda,
+        float[] rel, float[] rawMax, float[] f, float[] gram, float[] theta, Span<float> scores, MismatchMining mining)
+    {
+        var column = new float[bi];
+        int maxLen = lengths.Max();
+        for (int c = 0; c < bc; c++)
+        {
+            int q0 = segStart[c], n = lengths[c];
+            theta.AsSpan(q0, n).Fill(mining.Threshold);
+            Parallelism.For(bi, 8, (start, end) =>
+            {
+                // A workspace as wide as the block (Positive addresses columns in place); only [q0, q0 + n) is touched.
+                using var block = new NaafBlock(r, w, bc);
+                for (int k = start; k < end; k++)
+                {
+                    block.Positive(s.AsSpan(k * r * w, r * w), r, q0, n, theta, gram.AsSpan(k * r * r, r * r), lambda, f.AsSpan(k * w, w));
+                    column[k] = TrainingScore(rel, rawMax, f, theta, k * w, q0, n);
+                }
+            });
+            for (int k = 0; k < bi; k++) scores[k * bc + c] = column[k];
+            mining.AfterCaption(c, column, rawMax, w, q0, n);
+        }
+    }
+
+    /// <summary>Mean over the caption's words of (m where m &lt; 0) + f + rel, m = m⁰ − θ.</summary>
+    private static float TrainingScore(ReadOnlySpan<float> rel, ReadOnlySpan<float> rawMax, ReadOnlySpan<float> f, ReadOnlySpan<float> theta, int row, int q0, int n)
+    {
+        float sum = 0f;
+        for (int q = q0; q < q0 + n; q++)
+        {
+            float m = rawMax[row + q] - theta[q];
+            sum += (m < 0f ? m : 0f) + f[row + q] + rel[row + q];
+        }
+        return sum / n;
+    }
+
+    private static void Backward(Tensor images, Tensor captions, int[] lengths, int[] segStart, float[] words, float[] s, float[] theta,
+        float lambda, ReadOnlySpan<float> dScores, int r, int d, int t)
+    {
+        int bi = images.Dim(0), bc = lengths.Length, w = segStart[bc];
+        using var dsBuf = new PooledBuffer(bi * r * w);
+        using var dCtx = new PooledBuffer(bi * r * d);
+        using var dTot = new PooledBuffer(bi * w);
+        float[] dsA = dsBuf.Array, dCtxA = dCtx.Array, dTotA = dTot.Array;
+        // d score / d total_q = dScore / n for every word of the caption.
+        for (int k = 0; k < bi; k++)
+            for (int c = 0; c < bc; c++)
+                dTotA.AsSpan(k * w + segStart[c], lengths[c]).Fill(dScores[k * bc + c] / lengths[c]);
+        dCtx.Span.Clear();
+        Parallelism.For(bi, 1, (start, end) =>
+        {
+            using var block = new NaafBlock(r, w, bc);
+            var rel = new float[w];
+            var rawMax = new float[w];
+            var argMax = new int[w];
+            var f = new float[w];
+            var gram = new float[r * r];
+            for (int k = start; k < end; k++)
+            {
+                var sk = s.AsSpan(k * r * w, r * w);
+                var ctx = images.Data.Slice(k * r * d, r * d);
+                Gemm.Multiply(false, true, r, r, d, 1f, ctx, d, ctx, d, 0f, gram, r);
+                block.Shared(sk, r, segStart, lambda, rel, rawMax, argMax);
+                block.Positive(sk, r, 0, w, theta, gram, lambda, f);
+                block.Backward(sk, r, segStart, theta, rawMax, argMax, ctx, d, lambda, dTotA.AsSpan(k * w, w), dsA.AsSpan(k * r * w, r * w), dCtxA.AsSpan(k * r * d, r * d));
+            }
+        });
+        // S = regions wordsᵀ: d regions = dS words + the Gram path; d words = dSᵀ regions.
+        using var dWords = new PooledBuffer(w * d);
+        RawSimilarity.Backward(images.Data, bi * r, words.AsSpan(0, w * d), w, d, dsBuf.Span, dCtx.Span, accumulateContext: true, dWords.Span, accumulateQuery: false);
+        if (images.RequiresGrad) images.AccumulateGrad(dCtx.Span);
+        if (captions.RequiresGrad)
+        {
+            var gc = captions.GradBuffer(out bool acc);
+            if (!acc) gc.Clear();
+            for (int c = 0; c < bc; c++)
+            {
+                var dst = gc.Slice(c * t * d, lengths[c] * d);
+                TensorPrimitives.Add(dst, dWords.Span.Slice(segStart[c] * d, lengths[c] * d), dst);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The test scorer (xattn_score_test): scores of <paramref name="imageCount"/> images (regions: imageCount x R x d,
+    /// contiguous) against captions packed word by word (words: Σ lengths x d) with threshold
+    /// <paramref name="thresSafe"/> and the intra-sentence smoothed negative mask, into output[i * ldo + c].
+    /// </summary>
+    public static void ScoreBlock(ReadOnlySpan<float> regions, int imageCount, int regionsPerImage, ReadOnlySpan<float> words,
+        ReadOnlySpan<int> lengths, int d, float lambda, float thresSafe, Span<float> output, int ldo)
+    {
+        int bc = lengths.Length, r = regionsPerImage;
+        var segStart = new int[bc + 1];
+        var intraStart = new int[bc + 1];
+        for (int c = 0; c < bc; c++)
+        {
+            if (lengths[c] < 1) throw new ArgumentException($"Caption length {lengths[c]} must be at least 1.");
+            segStart[c + 1] = segStart[c] + lengths[c];
+            intraStart[c + 1] = intraStart[c] + lengths[c] * lengths[c];
+        }
+        int w = segStart[bc];
+        if (words.Length != w * d) throw new ArgumentException($"{words.Length} word floats for {w} words of {d}.");
+        if (regions.Length != imageCount * r * d) throw new ArgumentException($"{regions.Length} region floats for {imageCount} x {r} x {d}.");
+        using var sBuf = new PooledBuffer(imageCount * r * w);
+        using var intra = new PooledBuffer(Math.Max(1, intraStart[bc]));
+        using var regionCopy = new PooledBuffer(regions.Length);
+        using var scores = new PooledBuffer(imageCount * bc);
+        regions.CopyTo(regionCopy.Span);
+        RawSimilarity.Forward(regions, imageCount * r, words, w, d, sBuf.Span);
+        // intra_c = row softmax of 5 W_c W_cᵀ (depends on the caption only).
+        for (int c = 0; c < bc; c++)
+        {
+            int n = lengths[c];
+            var wc = words.Slice(segStart[c] * d, n * d);
+            var ic = intra.Span.Slice(intraStart[c], n * n);
+            Gemm.Multiply(false, true, n, n, d, IntraTemperature, wc, d, wc, d, 0f, ic, n);
+            for (int j = 0; j < n; j++) TensorPrimitives.SoftMax(ic.Slice(j * n, n), ic.Slice(j * n, n));
+        }
+        float[] sA = sBuf.Array, intraA = intra.Array, regA = regionCopy.Array, outA = scores.Array;
+        Parallelism.For(imageCount, 1, (start, end) =>
+        {
+            using var block = new NaafBlock(r, w, bc);
+            var rel = new float[w];
+            var rawMax = new float[w];
+            var f = new float[w];
+            var gram = new float[r * r];
+            var theta = new float[w];
+            var m = new float[w];
+            theta.AsSpan().Fill(thresSafe);
+            for (int k = start; k < end; k++)
+            {
+                var sk = sA.AsSpan(k * r * w, r * w);
+                var ctx = regA.AsSpan(k * r * d, r * d);
+                Gemm.Multiply(false, true, r, r, d, 1f, ctx, d, ctx, d, 0f, gram, r);
+                block.Shared(sk, r, segStart, lambda, rel, rawMax, Span<int>.Empty);
+                block.Positive(sk, r, 0, w, theta, gram, lambda, f);
+                TensorPrimitives.Subtract(rawMax, thresSafe, m);
+                for (int c = 0; c < bc; c++)
+                {
+                    int q0 = segStart[c], n = segStart[c + 1] - q0;
+                    var ic = intraA.AsSpan(intraStart[c], n * n);
+                    var mc = m.AsSpan(q0, n);
+                    float sum = 0f;
+                    for (int j = 0; j < n; j++)
+                    {
+                        float smoothed = TensorPrimitives.Dot(ic.Slice(j * n, n), mc);
+                        sum += (smoothed < 0f ? mc[j] : 0f) + f[q0 + j] + rel[q0 + j];
+                    }
+                    outA[k * bc + c] = sum / n;
+                }
+            }
+        });
+        for (int i = 0; i < imageCount; i++) scores.Span.Slice(i * bc, bc).CopyTo(output.Slice(i * ldo, bc));
+    }
+}

@@ -1,0 +1,107 @@
+using CrossModal.Models.Encoders;
+using CrossModal.Models.Attention;
+using CrossModal.Tensors;
+using CrossModal.Tensors.Nn;
+
+namespace CrossModal.Models.Naaf;
+
+/// <summary>
+/// NAAF, the Negative-Aware Attention Framework (Zhang et al., CVPR 2022; CrossmodalGroup/NAAF): SCAN's region
+/// encoder ("img_enc": fc.*) and a Bi-GRU word encoder ("txt_enc": embed.weight or, with GloVe, embed.glove.weight,
+/// and rnn.*), scored text-to-image by <see cref="NaafAttention"/>. The learned threshold state is held in top-level
+/// buffers named as the original's opt entries (thres, thres_safe, mean_pos, stnd_pos, mean_neg, stnd_neg): in
+/// training mode <see cref="Scores"/> runs the threshold learning and updates them, as the original's training
+/// forward does; evaluation (<see cref="ScoreBlock"/>) scores with thres_safe.
+/// </summary>
+public sealed class NaafModel : MatchingModel
+{
+    private readonly TextEncoderGru? _basic;
+    private readonly GloveTextEncoder? _glove;
+
+    /// <summary>Creates the model with the original initialisation and a zero threshold state.</summary>
+    public NaafModel(NaafConfig config, Rng rng) : base(config)
+    {
+        NaafConfig = config;
+        ImageEncoder = RegisterModule("img_enc", new ImageEncoderPrecomp(config.ImgDim, config.EmbedSize, rng, config.NoImgNorm,
+            AttentionStages.Eps, poolRegions: false, weightNorm: config.PrecompEncType == ImageEncoderType.WeightNorm));
+        if (config.PrecompEncTextType == TextEncoderType.Glove)
+            _glove = RegisterModule("txt_enc", new GloveTextEncoder(config.VocabSize, config.WordDim, config.EmbedSize, config.NumLayers, rng));
+        else
+            _basic = RegisterModule("txt_enc", new TextEncoderGru(config.VocabSize, config.WordDim, config.EmbedSize, config.NumLayers,
+                bidirectional: true, perWord: true, config.NoTxtNorm, AttentionStages.Eps, rng));
+        var buffers = ThresholdState.NewBuffers();
+        for (int i = 0; i < buffers.Length; i++) RegisterBuffer(ThresholdState.Keys[i], buffers[i]);
+        Threshold = new ThresholdState(buffers);
+    }
+
+    /// <summary>The settings.</summary>
+    public NaafConfig NaafConfig { get; }
+
+    /// <summary>The region encoder.</summary>
+    public ImageEncoderPrecomp ImageEncoder { get; }
+
+    /// <summary>The GloVe word encoder (null with the basic one).</summary>
+    public GloveTextEncoder? GloveEncoder => _glove;
+
+    /// <summary>The learned threshold state (model buffers: saved and restored with every checkpoint).</summary>
+    public ThresholdState Threshold { get; }
+
+    /// <summary>What the threshold learning did in the last training forward pass.</summary>
+    public MiningTrace? LastMining { get; private set; }
+
+    /// <summary>Starts the GloVe encoder's table from <paramref name="table"/> (which must match the vocabulary).</summary>
+    public void LoadGlove(GloveTable table)
+    {
+        if (_glove is null) throw new InvalidOperationException("This NAAF model uses the basic text encoder (precomp_enc_text_type basic); a GloVe table needs precomp_enc_text_type GloVe.");
+        table.CopyTo(_glove);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor EncodeImages(Tensor features)
+    {
+        if (features.Rank != 3) throw new ArgumentException($"NAAF needs region features [B, R, D], got {Tensor.FormatShape(features.ShapeSpan)}.");
+        return ImageEncoder.Forward(features);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor EncodeCaptions(int[] tokens, int[] lengths, int maxLength) =>
+        _glove is not null ? _glove.Forward(tokens, lengths, maxLength) : _basic!.Forward(tokens, lengths, maxLength);
+
+    /// <summary>
+    /// Training mode: the original training forward (xattn_score), differentiable, with the threshold learning
+    /// updating <see cref="Threshold"/> caption by caption. Evaluation mode: the test scorer (thres_safe,
+    /// intra-sentence smoothing), without gradients.
+    /// </summary>
+    public override Tensor Scores(Tensor images, Tensor captions, int[] captionLengths)
+    {
+        Threshold.Validate();
+        if (Training)
+        {
+            var trace = new MiningTrace();
+            var scores = NaafAttention.ScoresWithLearning(images, captions, captionLengths, NaafConfig.LambdaSoftmax, Threshold, NaafConfig.Alpha, trace);
+            LastMining = trace;
+            return scores;
+        }
+        int bi = images.Dim(0), r = images.Dim(1), d = images.Dim(2), bc = captions.Dim(0), t = captions.Dim(1);
+        int total = captionLengths.Sum();
+        var words = new float[total * d];
+        for (int c = 0, at = 0; c < bc; at += captionLengths[c], c++) captions.Data.Slice(c * t * d, captionLengths[c] * d).CopyTo(words.AsSpan(at * d));
+        var output = Tensor.Empty(bi, bc);
+        NaafAttention.ScoreBlock(images.Data, bi, r, words, captionLengths, d, NaafConfig.LambdaSoftmax, Threshold.ThresSafe, output.Data, bc);
+        return output;
+    }
+
+    /// <inheritdoc/>
+    public override void ScoreBlock(EmbeddingSet images, int i0, int i1, EmbeddingSet captions, int j0, int j1, Span<float> output, int ldo)
+    {
+        Threshold.Validate();
+        int n = j1 - j0;
+        var lengths = new int[n];
+        for (int j = 0; j < n; j++) lengths[j] = captions.Length(j0 + j);
+        NaafAttention.ScoreBlock(images.Items(i0, i1 - i0), i1 - i0, images.Length(i0), captions.Items(j0, n), lengths, images.Dim,
+            NaafConfig.LambdaSoftmax, Threshold.ThresSafe, output, ldo);
+    }
+
+    /// <inheritdoc/>
+    protected override void OnStateLoaded() => Threshold.Validate();
+}
