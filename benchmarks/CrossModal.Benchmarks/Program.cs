@@ -19,6 +19,8 @@ Suite[] suites =
     new("naaf-score", "NAAF test-time scoring of 1,000 images x 5,000 captions (extrapolated), next to PyTorch", NaafSuite.Score),
     new("vsepp-train", "one VSE++ training step (batch 128, GRU 1024), next to PyTorch", VseSuite.Train),
     new("vsepp-eval", "VSE++ encode + score + recall of 1,000 images x 5,000 captions, next to PyTorch", VseSuite.Eval),
+    new("vsrn-train", "one VSRN training step with the caption loss (batch 128, embed 2048, max_len 60), next to PyTorch", VsrnSuite.Train),
+    new("vsrn-encode", "VSRN image encoding of 1,000 images (4 GCN blocks + GRU, embed 2048), next to PyTorch", VsrnSuite.Encode),
     new("squeezenet", "SqueezeNet 1.1 forward at 224 x 224, batch 16 and single images, next to PyTorch", SqueezeNetSuite.Run),
     new("category-baselines", "CCA and semantic matching on the Wikipedia benchmark (mAP), next to the numpy baselines' values", CategoryBaselinesSuite.Run),
     new("mpi", "data-parallel training step time and bytes per step, VSE++ and SCAN (batch 128), 2 ranks under mpirun next to 1", MpiSuite.Run),

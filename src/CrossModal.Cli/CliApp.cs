@@ -23,6 +23,7 @@ public static class CliApp
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(CaptionCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(FeaturesCommand.Create());
         return root;

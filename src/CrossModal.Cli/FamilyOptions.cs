@@ -87,6 +87,7 @@ internal sealed class FamilyOptions
         if (t == typeof(bool)) option = new Option<bool>(name) { Description = description };
         else if (t == typeof(int)) option = new Option<int>(name) { Description = description };
         else if (t == typeof(float)) option = new Option<float>(name) { Description = description };
+        else if (t == typeof(string)) option = new Option<string>(name) { Description = description }; // free text (VSRN's data_name)
         else if (t.IsEnum)
         {
             var choices = ConfigJson.EnumNames(t).ToArray();

@@ -3,6 +3,7 @@ using CrossModal.Models.Files;
 using CrossModal.Models.Naaf;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
+using CrossModal.Models.Vsrn;
 
 namespace CrossModal.Models;
 
@@ -19,6 +20,7 @@ public static class ModelFamilies
     [
         new NaafFamily(),
         new ScanFamily(),
+        new VsrnFamily(), // before VSE++: VSRN's train.py has VSE++'s options (measure, ...) too
         new VseFamily(),
     ];
 

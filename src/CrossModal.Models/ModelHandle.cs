@@ -54,7 +54,7 @@ public sealed class ModelHandle
         }
         if (model is not MatchingModel matching)
             throw new InvalidDataException($"{path}: a {model.Family.Name} model is a category-level model; it has no captions to encode (evaluate it with its labelled data).");
-        Vocabulary vocab = vocabPath is not null ? Vocabulary.Load(vocabPath)
+        Vocabulary vocab = vocabPath is not null ? VocabularyFile.Load(vocabPath)
             : vocabJson is not null ? Vocabulary.FromJson(vocabJson, path)
             : throw new InvalidDataException($"{path}: the checkpoint carries no vocabulary; pass --vocab (the vocabulary JSON the model was trained with).");
         var config = (MatchingConfig)model.Config;
@@ -159,6 +159,32 @@ public sealed class ModelHandle
         for (int start = 0; start < tokenIds.Count; start += batchSize)
             AddCaptions(tokenIds.Skip(start).Take(Math.Min(batchSize, tokenIds.Count - start)).ToArray(), captions);
         return captions;
+    }
+
+    /// <summary>Whether the model can describe images: it has a captioning branch with weights (VSRN trained here).</summary>
+    public bool CanCaption => _model is ICaptioningModel { CanCaption: true };
+
+    /// <summary>
+    /// Greedy captions of the first <paramref name="count"/> images of <paramref name="data"/> (file order),
+    /// <paramref name="batchSize"/> at a time: per image the word ids after &lt;start&gt; up to the first &lt;end&gt;.
+    /// </summary>
+    public IReadOnlyList<int[]> CaptionImages(PrecompDataset data, int count, int batchSize = 128, CancellationToken cancellationToken = default)
+    {
+        if (_model is not ICaptioningModel { CanCaption: true } captioner)
+            throw new InvalidOperationException($"{Source}: a {Family.Name} model without a trained captioning branch cannot describe images.");
+        if (data.Regions == 0) throw new InvalidDataException($"{data.FeaturesPath}: captioning needs region features [N, regions, dim], the file has one vector per image.");
+        count = Math.Min(count, data.ImageCount);
+        var result = new List<int[]>(count);
+        for (int start = 0; start < count; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int c = Math.Min(batchSize, count - start);
+            using var scope = TensorScope.Begin();
+            var features = Tensor.Empty(c, data.Regions, data.FeatureDim);
+            for (int i = 0; i < c; i++) data.ImageFeatures(start + i).CopyTo(features.Data.Slice(i * data.ImageLength, data.ImageLength));
+            result.AddRange(captioner.Caption(features));
+        }
+        return result;
     }
 
     /// <summary>Encodes free text: lower-cased, tokenised like NLTK's word_tokenize, mapped through the vocabulary.</summary>

@@ -55,7 +55,7 @@ public class ModelFamiliesTests
         foreach (var p in family.ConfigType.GetProperties().Where(p => p.GetCustomAttribute<FlagAttribute>() is not null))
         {
             Assert.Matches("^[a-zA-Z][a-zA-Z0-9_]*$", ConfigJson.NameOf(p));
-            Assert.True(p.PropertyType == typeof(bool) || p.PropertyType == typeof(int) || p.PropertyType == typeof(float) || p.PropertyType.IsEnum,
+            Assert.True(p.PropertyType == typeof(bool) || p.PropertyType == typeof(int) || p.PropertyType == typeof(float) || p.PropertyType == typeof(string) || p.PropertyType.IsEnum,
                 $"{family.ConfigType.Name}.{p.Name} is a {p.PropertyType.Name}");
         }
     }

@@ -3,6 +3,7 @@ using CrossModal.Models.Naaf;
 using CrossModal.Models.Objectives;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
+using CrossModal.Models.Vsrn;
 using CrossModal.Tensors.IO;
 using CrossModal.Tests;
 using CrossModal.Text;
@@ -23,6 +24,8 @@ public class ResumeTests
     {
         "vsepp" => new VseConfig { EmbedSize = 12, WordDim = 6 },
         "scan" => new ScanConfig { EmbedSize = 12, WordDim = 6 },
+        // The captioning branch with both dropouts (drawn from the model's random state) and BatchNorm statistics.
+        "vsrn" => new VsrnConfig { EmbedSize = 12, WordDim = 6, DimHidden = 8, DimWord = 5, MaxLen = 8, InputDropoutP = 0.2f },
         "naaf" => new NaafConfig { EmbedSize = 12, WordDim = 6 },
         _ => new DropoutConfig { EmbedSize = 12, WordDim = 6, Dropout = 0.5f },
     };
@@ -30,6 +33,7 @@ public class ResumeTests
     [Theory]
     [InlineData("vsepp", 0)]
     [InlineData("scan", 3)]
+    [InlineData("vsrn", 3)]
     [InlineData("naaf", 3)]
     [InlineData(DropoutFamily.FamilyName, 0)]
     public void Should_EndBitIdentical_WhenInterruptedMidEpochAndResumed(string family, int regions)

@@ -20,7 +20,7 @@ internal static class EvalCommand
     {
         var checkpoints = new Option<string[]>("--checkpoint") { Description = "model checkpoint; repeat to evaluate an ensemble (similarity matrices averaged)", Required = true, AllowMultipleArgumentsPerToken = false };
         var data = new Option<string>("--data") { Description = "precomp data folder", Required = true };
-        var vocab = new Option<string?>("--vocab") { Description = "vocabulary JSON for checkpoints that carry none" };
+        var vocab = new Option<string?>("--vocab") { Description = "vocabulary for checkpoints that carry none: SCAN JSON or the pickled vocab.py object (.pkl)" };
         var split = new Option<string>("--split") { Description = "split: test (Flickr30K 1K), testall (COCO 5K, or COCO 1K with --fold5), dev, ...", DefaultValueFactory = _ => "test" };
         var fold5 = new Option<bool>("--fold5") { Description = "COCO 1K protocol: metrics averaged over five 1K folds of the split" };
         var json = new Option<string?>("--json") { Description = "write {i2t, t2i, rsum} JSON to this file" };

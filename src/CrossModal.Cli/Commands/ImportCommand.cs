@@ -18,7 +18,7 @@ internal static class ImportCommand
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "The PyTorch checkpoint (model_best.pth.tar, checkpoint.pth).", Required = true };
         var output = new Option<string>("--out") { Description = "The safetensors file to write.", Required = true };
-        var vocab = new Option<string?>("--vocab") { Description = "The vocabulary JSON the model was trained with, stored in the checkpoint." };
+        var vocab = new Option<string?>("--vocab") { Description = "The vocabulary the model was trained with (SCAN JSON or the pickled vocab.py object, .pkl), stored in the checkpoint." };
         var method = new Option<string?>("--model") { Description = $"the code that wrote it ({ModelFamilies.NameList}); default: recognised from the checkpoint's options." };
         var cmd = new Command("import", "Convert an original PyTorch checkpoint (VSE++, SCAN, ...) into a CrossModal safetensors checkpoint.");
         foreach (var o in new Option[] { checkpoint, output, vocab, method }) cmd.Options.Add(o);
@@ -32,7 +32,7 @@ internal static class ImportCommand
             string? vocabJson = null;
             if (parse.GetValue(vocab) is { } vocabPath)
             {
-                var words = Vocabulary.Load(vocabPath);
+                var words = VocabularyFile.Load(vocabPath);
                 if (model.Config is MatchingConfig c && words.Count != c.VocabSize)
                     throw new CliException($"{vocabPath}: {words.Count} words, but the checkpoint's word embedding has {c.VocabSize} rows.");
                 vocabJson = words.ToJson();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CrossModal.Distributed;
 using CrossModal.Models;
+using CrossModal.Models.Files;
 using CrossModal.Tensors.Threading;
 using CrossModal.Text;
 using CrossModal.Training;
@@ -24,7 +25,7 @@ internal static class TrainCommand
         var preset = new Option<string?>("--preset") { Description = "a published setting; sets --model too (`crossmodal models` lists them)" };
         preset.AcceptOnlyFromAmong(presets.Select(p => p.Name).ToArray());
         var data = new Option<string?>("--data") { Description = "data folder (precomp: {split}_ims.npy, {split}_caps.txt)" };
-        var vocab = new Option<string?>("--vocab") { Description = "SCAN vocabulary JSON" };
+        var vocab = new Option<string?>("--vocab") { Description = "vocabulary: SCAN JSON, or the pickled vocab.py object VSE++/VSRN ship (.pkl)" };
         var output = new Option<string?>("--out") { Description = "output folder for checkpoints, metrics.jsonl, training_curve.svg" };
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint written by train (optimizers, epoch and random state included)" };
         var seed = new Option<ulong>("--seed") { Description = "random seed (initialisation, shuffling, dropout)", DefaultValueFactory = _ => 0UL };
@@ -90,7 +91,7 @@ internal static class TrainCommand
                 var options = new TrainOptions { DataPath = dataPath, OutputPath = outPath, Recipe = recipe, Seed = p.GetValue(seed), MaxBatchesPerEpoch = p.GetValue(maxBatches),
                     CheckpointMinutes = p.GetValue(checkpointMinutes), CheckpointSteps = p.GetValue(checkpointSteps),
                 };
-                Vocabulary? vocabulary = p.GetValue(vocab) is { } vocabPath ? Vocabulary.Load(vocabPath)
+                Vocabulary? vocabulary = p.GetValue(vocab) is { } vocabPath ? VocabularyFile.Load(vocabPath)
                     : family.Task == RetrievalTask.Instance ? throw new CliException("--vocab is required (a SCAN vocabulary JSON), unless --resume is given.") : null;
                 trainer = Trainer.Create(options, config, vocabulary, ranks);
                 log.WriteLine($"training {family.Name} ({trainer.Model.Config.ToJson()}; {recipe.ToJson()}) on {dataPath}, {where}");

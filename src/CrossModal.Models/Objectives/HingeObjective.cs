@@ -23,15 +23,25 @@ namespace CrossModal.Models.Objectives;
 public class HingeObjective : TrainingObjective
 {
     private readonly Adam _adam;
-    private readonly List<Tensor> _parameters;
+    private readonly List<Tensor> _listed, _distinct;
     private int _globalRows;
 
-    /// <summary>The objective for <paramref name="model"/>.</summary>
-    public HingeObjective(MatchingModel model, TrainingRecipe recipe) : base(recipe)
+    /// <summary>The objective for <paramref name="model"/>: one Adam over every parameter.</summary>
+    public HingeObjective(MatchingModel model, TrainingRecipe recipe) : this(model, recipe, model.NamedParameters().ToList())
+    {
+    }
+
+    /// <summary>
+    /// The objective with an explicit optimizer parameter list, for a family whose original lists parameters
+    /// differently. A parameter listed twice behaves as in torch.optim and clip_grad_norm_: its gradient counts
+    /// twice in the total norm and is scaled twice, and Adam steps it twice (VSRN's captioning parameters).
+    /// </summary>
+    protected HingeObjective(MatchingModel model, TrainingRecipe recipe, IReadOnlyList<(string Name, Tensor Tensor)> parameters) : base(recipe)
     {
         Model = model;
-        _adam = new Adam(model.NamedParameters(), recipe.LearningRate);
-        _parameters = model.Parameters();
+        _adam = new Adam(parameters, recipe.LearningRate);
+        _listed = parameters.Select(p => p.Tensor).ToList();
+        _distinct = model.Parameters();
         Optimizers = [new NamedOptimizer("adam", _adam, recipe.LearningRate)];
     }
 
@@ -66,8 +76,8 @@ public class HingeObjective : TrainingObjective
         if (!float.IsFinite(value)) return new StepResult(value, terms);
         _adam.ZeroGrad();
         Tape.Backward(loss);
-        step.AfterBackward?.Invoke(_parameters);
-        if (Recipe.GradClip > 0) GradClip.ClipByTotalNorm(_parameters, Recipe.GradClip);
+        step.AfterBackward?.Invoke(_distinct);
+        if (Recipe.GradClip > 0) GradClip.ClipByTotalNorm(_listed, Recipe.GradClip);
         _adam.Step();
         return new StepResult(value, terms);
     }

@@ -287,7 +287,7 @@ internal sealed unsafe class GruSequence
     /// over g = (r, z, n), dan·r over ghn, and dh·z over dh.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GateGradients(int h, float* dh, float* g, float* ghn, float* hp)
+    internal static void GateGradients(int h, float* dh, float* g, float* ghn, float* hp)
     {
         float* r = g, z = g + h, n = g + 2 * h;
         int j = 0;

@@ -1,4 +1,6 @@
+using System.Numerics.Tensors;
 using CrossModal.Tensors.Autograd;
+using CrossModal.Tensors.Threading;
 
 namespace CrossModal.Tensors.Nn;
 
@@ -9,6 +11,9 @@ namespace CrossModal.Tensors.Nn;
 /// </summary>
 public sealed class BatchNorm1d : Module
 {
+    /// <summary>Rows per chunk when the [N, C] path is split across threads.</summary>
+    private const int RowsPerChunk = 64;
+
     /// <summary>Creates the layer: weight 1, bias 0, running mean 0, running variance 1.</summary>
     public BatchNorm1d(int numFeatures, float eps = 1e-5f, float momentum = 0.1f)
     {
@@ -52,6 +57,7 @@ public sealed class BatchNorm1d : Module
         if (x.Rank is not (2 or 3) || x.Dim(1) != NumFeatures)
             throw new ArgumentException($"BatchNorm1d({NumFeatures}): input {Tensor.FormatShape(x.ShapeSpan)} is not [N, {NumFeatures}] or [N, {NumFeatures}, L].");
         int n = x.Dim(0), c = NumFeatures, l = x.Rank == 3 ? x.Dim(2) : 1;
+        if (l == 1) return ForwardRows(x, n, c);
         int count = n * l;
         var mean = new float[c];
         var invStd = new float[c];
@@ -103,6 +109,164 @@ public sealed class BatchNorm1d : Module
             Tape.Record(y, g => Backward(x, g, mean, invStd, batchStats, n, c, l));
         }
         return y;
+    }
+
+    /// <summary>
+    /// The [N, C] case (rows are samples, or positions when a caller keeps [B, C, L] as [B·L, C]), vectorised along
+    /// the channels: column statistics are summed in float over blocks of rows and the blocks in double, so the
+    /// result matches the strided path within float rounding.
+    /// </summary>
+    private Tensor ForwardRows(Tensor x, int n, int c)
+    {
+        var mean = new float[c];
+        var invStd = new float[c];
+        if (Training)
+        {
+            if (n <= 1) throw new ArgumentException($"BatchNorm1d: expected more than 1 value per channel when training, got input {Tensor.FormatShape(x.ShapeSpan)}.");
+            var rm = RunningMean.Data;
+            var rv = RunningVar.Data;
+            var sums = new double[c];
+            ColumnSums(x, n, c, null, sums);
+            for (int ch = 0; ch < c; ch++) mean[ch] = (float)(sums[ch] / n);
+            var squares = new double[c];
+            ColumnSums(x, n, c, mean, squares);
+            for (int ch = 0; ch < c; ch++)
+            {
+                double varBiased = squares[ch] / n;
+                invStd[ch] = (float)(1.0 / Math.Sqrt(varBiased + Eps));
+                rm[ch] = (1 - Momentum) * rm[ch] + Momentum * mean[ch];
+                rv[ch] = (1 - Momentum) * rv[ch] + Momentum * (float)(squares[ch] / (n - 1));
+            }
+            NumBatchesTracked.Data[0] += 1;
+        }
+        else
+        {
+            var rm = RunningMean.Data;
+            var rv = RunningVar.Data;
+            for (int ch = 0; ch < c; ch++)
+            {
+                mean[ch] = rm[ch];
+                invStd[ch] = 1f / MathF.Sqrt(rv[ch] + Eps);
+            }
+        }
+        // y = x * scale + shift with scale = gamma * invStd, shift = beta - mean * scale.
+        var scale = new float[c];
+        var shift = new float[c];
+        TensorPrimitives.Multiply(Weight.Data, invStd, scale);
+        TensorPrimitives.Multiply(mean, scale, shift);
+        TensorPrimitives.Subtract(Bias.Data, shift, shift);
+        var y = Tensor.Empty(x.Shape);
+        var yd = y.Data;
+        var xa = x.Buffer;
+        var ya = y.Buffer;
+        int xo = x.Offset, yo = y.Offset;
+        Parallelism.For(n, RowsPerChunk, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                var dst = ya.AsSpan(yo + r * c, c);
+                TensorPrimitives.FusedMultiplyAdd(xa.AsSpan(xo + r * c, c), scale, shift, dst);
+            }
+        });
+        if (Tape.Needs(new[] { x, Weight, Bias }))
+        {
+            bool batchStats = Training;
+            Tape.Record(y, g => BackwardRows(x, g, mean, invStd, batchStats, n, c));
+        }
+        return y;
+    }
+
+    private void BackwardRows(Tensor x, Tensor g, float[] mean, float[] invStd, bool batchStats, int n, int c)
+    {
+        // Σ g and Σ g·xhat per channel, where xhat = (x - mean) * invStd: Σ g (x - mean) * invStd.
+        var sumG = new double[c];
+        var sumGX = new double[c];
+        ColumnSums(g, n, c, null, sumG);
+        ColumnSums(x, n, c, mean, sumGX, g);
+        for (int ch = 0; ch < c; ch++) sumGX[ch] *= invStd[ch];
+        if (Weight.RequiresGrad)
+        {
+            var gw = Weight.GradBuffer(out bool acc);
+            for (int ch = 0; ch < c; ch++) gw[ch] = (acc ? gw[ch] : 0f) + (float)sumGX[ch];
+        }
+        if (Bias.RequiresGrad)
+        {
+            var gb = Bias.GradBuffer(out bool acc);
+            for (int ch = 0; ch < c; ch++) gb[ch] = (acc ? gb[ch] : 0f) + (float)sumG[ch];
+        }
+        if (!x.RequiresGrad) return;
+        var gx = x.GradBuffer(out bool accX);
+        var gamma = Weight.Data;
+        // Batch statistics: dx = a ⊙ g - b ⊙ (x - mean) - d with a = gamma·invStd, b = a·invStd·Σ(g xhat)/n,
+        // d = a·Σg/n. Running statistics: dx = a ⊙ g.
+        var a = new float[c];
+        var bCoef = new float[c];
+        var dCoef = new float[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            a[ch] = gamma[ch] * invStd[ch];
+            bCoef[ch] = batchStats ? (float)(a[ch] * invStd[ch] * sumGX[ch] / n) : 0f;
+            dCoef[ch] = batchStats ? (float)(a[ch] * sumG[ch] / n) : 0f;
+        }
+        var xa = x.Buffer;
+        var ga = g.Buffer;
+        var gxa = x.Grad!.Buffer;
+        int xo = x.Offset, go = g.Offset, gxo = x.Grad.Offset;
+        Parallelism.For(n, RowsPerChunk, (r0, r1) =>
+        {
+            using var tmp = new PooledBuffer(2 * c);
+            var t = tmp.Span.Slice(0, c);
+            var u = tmp.Span.Slice(c, c);
+            for (int r = r0; r < r1; r++)
+            {
+                var dst = gxa.AsSpan(gxo + r * c, c);
+                TensorPrimitives.Subtract(xa.AsSpan(xo + r * c, c), mean, t);
+                TensorPrimitives.FusedMultiplyAdd(t, bCoef, dCoef, t);
+                TensorPrimitives.Multiply(ga.AsSpan(go + r * c, c), a, u);
+                TensorPrimitives.Subtract(u, t, u);
+                if (accX) TensorPrimitives.Add(dst, u, dst);
+                else u.CopyTo(dst);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Per channel, the sum over the <paramref name="n"/> rows of [n, c] data of: the value (no
+    /// <paramref name="center"/>), its squared deviation from center (no <paramref name="weights"/>), or the
+    /// deviation times the weights' element. Float sums over blocks of rows, blocks added in double; split
+    /// across threads by channel ranges (the result does not depend on the split).
+    /// </summary>
+    private static void ColumnSums(Tensor data, int n, int c, float[]? center, double[] output, Tensor? weights = null)
+    {
+        const int RowBlock = 64, ChunkColumns = 256;
+        float[] d = data.Buffer, w = weights?.Buffer ?? Array.Empty<float>();
+        int dOff = data.Offset, wOff = weights?.Offset ?? 0;
+        bool weighted = weights is not null;
+        int chunks = (c + ChunkColumns - 1) / ChunkColumns;
+        Parallelism.For(chunks, 1, (k0, k1) =>
+        {
+            int c0 = k0 * ChunkColumns, width = Math.Min(c, k1 * ChunkColumns) - c0;
+            using var buf = new PooledBuffer(2 * width);
+            var block = buf.Span.Slice(0, width);
+            var t = buf.Span.Slice(width, width);
+            for (int r0 = 0; r0 < n; r0 += RowBlock)
+            {
+                block.Clear();
+                int r1 = Math.Min(n, r0 + RowBlock);
+                for (int r = r0; r < r1; r++)
+                {
+                    var row = d.AsSpan(dOff + r * c + c0, width);
+                    if (center is null) TensorPrimitives.Add(block, row, block);
+                    else
+                    {
+                        TensorPrimitives.Subtract(row, center.AsSpan(c0, width), t);
+                        if (!weighted) TensorPrimitives.FusedMultiplyAdd(t, t, block, block);
+                        else TensorPrimitives.FusedMultiplyAdd(t, w.AsSpan(wOff + r * c + c0, width), block, block);
+                    }
+                }
+                for (int j = 0; j < width; j++) output[c0 + j] += block[j];
+            }
+        });
     }
 
     private void Backward(Tensor x, Tensor g, float[] mean, float[] invStd, bool batchStats, int n, int c, int l)

@@ -32,6 +32,18 @@ public sealed class Conv1d : Module
     /// <summary>[out] or null.</summary>
     public Tensor? Bias { get; }
 
+    /// <summary>
+    /// The same map on the transposed layout: x [..., in] with one position per row (e.g. [B, L, in]) gives
+    /// [..., out], as one GEMM over all positions. A caller that keeps its [B, C, L] tensors as [B, L, C] (VSRN's
+    /// GCN over regions) never transposes.
+    /// </summary>
+    public Tensor ForwardRows(Tensor x)
+    {
+        if (x.Rank < 1 || x.Dim(-1) != InChannels)
+            throw new ArgumentException($"Conv1d({InChannels}->{OutChannels}): input {Tensor.FormatShape(x.ShapeSpan)} does not end in {InChannels} channels.");
+        return Ops.Linear(x, Weight.Reshape(OutChannels, InChannels), Bias);
+    }
+
     /// <summary>Applies the layer to x [B, in, L] giving [B, out, L].</summary>
     public Tensor Forward(Tensor x)
     {

@@ -7,12 +7,16 @@ namespace CrossModal.Tensors.Optim;
 /// g += wd * p (Adam only); m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 /// p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). AdamW first multiplies p by (1 - lr * wd).
 /// As in PyTorch, t counts the steps at which that parameter had a gradient (a parameter without one is skipped
-/// and its count does not advance), so it can differ from <see cref="Optimizer.StepCount"/>.
+/// and its count does not advance), so it can differ from <see cref="Optimizer.StepCount"/>. A tensor listed twice
+/// shares one state and is updated twice per <see cref="Step"/>, one update after the other with the same
+/// gradient, its t advancing by 2, as torch.optim does with such a list (VSRN's original parameter list).
 /// </summary>
 public class Adam : Optimizer
 {
     private readonly Tensor[] _m, _v;
-    private readonly Tensor[] _step; // rank-0 per-parameter step counts (float, as PyTorch's state['step'])
+    private readonly Tensor[] _step; // rank-0 per-state step counts (float, as PyTorch's state['step'])
+    private readonly int[] _state;   // the state slot of each listed parameter (a tensor listed twice shares one)
+    private readonly int[] _first;   // the first listed index of each state slot (its name in StateTensors)
 
     /// <summary>Creates Adam with PyTorch's defaults (betas 0.9/0.999, eps 1e-8, no weight decay).</summary>
     public Adam(IEnumerable<(string Name, Tensor Tensor)> parameters, float learningRate = 1e-3f, float beta1 = 0.9f,
@@ -23,9 +27,23 @@ public class Adam : Optimizer
         Beta2 = beta2;
         Eps = eps;
         WeightDecay = weightDecay;
-        _m = Parameters.Select(p => Tensor.Zeros(p.Tensor.Shape)).ToArray();
-        _v = Parameters.Select(p => Tensor.Zeros(p.Tensor.Shape)).ToArray();
-        _step = Parameters.Select(_ => Tensor.Zeros()).ToArray();
+        _state = new int[Parameters.Count];
+        var slots = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
+        var first = new List<int>();
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            if (!slots.TryGetValue(Parameters[i].Tensor, out int slot))
+            {
+                slot = first.Count;
+                slots[Parameters[i].Tensor] = slot;
+                first.Add(i);
+            }
+            _state[i] = slot;
+        }
+        _first = first.ToArray();
+        _m = _first.Select(i => Tensor.Zeros(Parameters[i].Tensor.Shape)).ToArray();
+        _v = _first.Select(i => Tensor.Zeros(Parameters[i].Tensor.Shape)).ToArray();
+        _step = _first.Select(_ => Tensor.Zeros()).ToArray();
     }
 
     /// <summary>First-moment decay.</summary>
@@ -51,7 +69,8 @@ public class Adam : Optimizer
         {
             var p = Parameters[i].Tensor;
             if (p.Grad is null) continue;
-            double t = ++_step[i].Data[0];
+            int slot = _state[i];
+            double t = ++_step[slot].Data[0];
             // Bias corrections in double, as PyTorch computes them in Python floats.
             double bc1 = 1.0 - Math.Pow(Beta1, t);
             double bc2 = 1.0 - Math.Pow(Beta2, t);
@@ -59,8 +78,8 @@ public class Adam : Optimizer
             float bc2Sqrt = (float)Math.Sqrt(bc2);
             var pd = p.Data;
             var g = p.Grad.Data;
-            var m = _m[i].Data;
-            var v = _v[i].Data;
+            var m = _m[slot].Data;
+            var v = _v[slot].Data;
             if (DecoupledWeightDecay && WeightDecay != 0f) TensorPrimitives.Multiply(pd, 1f - LearningRate * WeightDecay, pd);
             Update(pd, g, m, v, stepSize, bc2Sqrt);
         }
@@ -103,8 +122,8 @@ public class Adam : Optimizer
     /// <inheritdoc/>
     public override IEnumerable<(string Name, Tensor Tensor)> StateTensors()
     {
-        for (int i = 0; i < Parameters.Count; i++) yield return ("exp_avg." + Parameters[i].Name, _m[i]);
-        for (int i = 0; i < Parameters.Count; i++) yield return ("exp_avg_sq." + Parameters[i].Name, _v[i]);
-        for (int i = 0; i < Parameters.Count; i++) yield return ("step." + Parameters[i].Name, _step[i]);
+        for (int s = 0; s < _first.Length; s++) yield return ("exp_avg." + Parameters[_first[s]].Name, _m[s]);
+        for (int s = 0; s < _first.Length; s++) yield return ("exp_avg_sq." + Parameters[_first[s]].Name, _v[s]);
+        for (int s = 0; s < _first.Length; s++) yield return ("step." + Parameters[_first[s]].Name, _step[s]);
     }
 }

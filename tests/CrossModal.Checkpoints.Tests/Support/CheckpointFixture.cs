@@ -13,10 +13,10 @@ namespace CrossModal.Checkpoints.Tests.Support;
 /// </summary>
 internal sealed class CheckpointFixture
 {
-    private CheckpointFixture(string name)
+    private CheckpointFixture(string name, string section)
     {
         Name = name;
-        var model = CheckpointManifest.Root.GetProperty("models").GetProperty(name);
+        var model = CheckpointManifest.Root.GetProperty(section).GetProperty(name);
         Method = model.GetProperty("method").GetString()!;
         FeatureFolder = model.GetProperty("features").GetString()!;
     }
@@ -25,7 +25,12 @@ internal sealed class CheckpointFixture
     public static IReadOnlyList<string> Names =>
         CheckpointManifest.Root.GetProperty("models").EnumerateObject().Select(p => p.Name).ToList();
 
-    public static CheckpointFixture Get(string name) => new(name);
+    /// <summary>A model of the manifest's <paramref name="section"/> ("models"; NAAF's and VSRN's are in "naaf_models", "vsrn_models").</summary>
+    public static CheckpointFixture Get(string name, string section = "models") => new(name, section);
+
+    /// <summary>The names in a section of the manifest other than "models".</summary>
+    public static IReadOnlyList<string> NamesIn(string section) =>
+        CheckpointManifest.Root.GetProperty(section).EnumerateObject().Select(p => p.Name).ToList();
 
     public string Name { get; }
 

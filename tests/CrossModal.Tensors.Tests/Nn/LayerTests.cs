@@ -72,6 +72,76 @@ public class LayerTests
     }
 
     [Fact]
+    public void Should_ApplyConv1dOnRows_AsForwardOnTheTransposedLayout()
+    {
+        // ForwardRows on [B, L, in] must give Forward on [B, in, L] transposed, and differentiate.
+        var conv = new Conv1d(3, 2, new Rng(15));
+        var x = GradCheck.Random(new Rng(16), 2, 4, 3);
+        var y = conv.ForwardRows(x);
+        var reference = conv.Forward(Ops.Permute(x, 0, 2, 1));
+        Assert.Equal(new[] { 2, 4, 2 }, y.Shape);
+        for (int b = 0; b < 2; b++)
+            for (int l = 0; l < 4; l++)
+                for (int o = 0; o < 2; o++)
+                    Assert.Equal(reference[b, o, l], y[b, l, o], 6);
+        Autograd.Tape.Clear();
+        GradCheck.Check(t => conv.ForwardRows(t[0]), x, conv.Weight, conv.Bias!);
+        Assert.Throws<ArgumentException>(() => conv.ForwardRows(Tensor.Zeros(2, 4, 2)));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Should_NormaliseManyRowsAndChannels_AsTheDefinition(bool training)
+    {
+        // [N, C] with N > 64 (several row blocks) and C > 256 (several channel chunks across threads): every output
+        // against the definition in double, and the running statistics.
+        int n = 150, c = 300;
+        var bn = new BatchNorm1d(c);
+        new Rng(20).Uniform(bn.Weight.Data, 0.5f, 1.5f);
+        new Rng(21).Uniform(bn.Bias.Data, -1, 1);
+        new Rng(22).Uniform(bn.RunningMean.Data, -1, 1);
+        new Rng(23).Uniform(bn.RunningVar.Data, 0.5f, 2f);
+        var rm0 = bn.RunningMean.ToArray();
+        var rv0 = bn.RunningVar.ToArray();
+        bn.Train(training);
+        var x = Tensor.Zeros(n, c);
+        new Rng(24).Uniform(x.Data, -2, 3);
+        var y = bn.Forward(x);
+        for (int ch = 0; ch < c; ch++)
+        {
+            double mean = 0, sq = 0;
+            for (int r = 0; r < n; r++) mean += x[r, ch];
+            mean /= n;
+            for (int r = 0; r < n; r++) sq += (x[r, ch] - mean) * (x[r, ch] - mean);
+            double m = training ? mean : rm0[ch], v = training ? sq / n : rv0[ch];
+            for (int r = 0; r < n; r++)
+                Near((x[r, ch] - m) / Math.Sqrt(v + 1e-5) * bn.Weight[ch] + bn.Bias[ch], y[r, ch]);
+            if (training)
+            {
+                Near(0.9 * rm0[ch] + 0.1 * mean, bn.RunningMean[ch]);
+                Near(0.9 * rv0[ch] + 0.1 * sq / (n - 1), bn.RunningVar[ch]);
+            }
+        }
+    }
+
+    /// <summary>|actual − expected| ≤ 1e-5 (1 + |expected|): float32 rounding of values of order 1.</summary>
+    private static void Near(double expected, float actual) =>
+        Assert.True(Math.Abs(actual - expected) <= 1e-5 * (1 + Math.Abs(expected)), $"expected {expected:G9}, got {actual:G9}");
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Should_DifferentiateBatchNorm_OverSeveralRowBlocksAndChannelChunks(bool training)
+    {
+        var bn = new BatchNorm1d(260);
+        new Rng(25).Uniform(bn.Weight.Data, 0.5f, 1.5f);
+        new Rng(26).Uniform(bn.Bias.Data, -1, 1);
+        bn.Train(training);
+        GradCheck.CheckSampled(t => bn.Forward(t[0]), 40, GradCheck.Random(new Rng(27), 70, 260), bn.Weight, bn.Bias);
+    }
+
+    [Fact]
     public void Should_DifferentiateConv1dWithoutBias()
     {
         var conv = new Conv1d(2, 3, new Rng(13), bias: false);
