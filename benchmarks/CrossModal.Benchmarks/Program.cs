@@ -5,6 +5,8 @@ using CrossModal.Benchmarks.Suites;
 // Prints one JSON line per case (see BenchResult); the machine line, progress and notes go to stderr. A suite whose
 // reference is not installed prints one line saying what to install and a {"suite", "skipped"} JSON line; the
 // other suites still run. Exit code: 0, 1 if a suite failed, 2 for a usage error.
+// (`mpi-rank MODEL STEPS` is the mode the `mpi` suite starts under mpirun, one process per rank.)
+if (args.Length == 3 && args[0] == "mpi-rank") return MpiSuite.Rank(args);
 Suite[] suites =
 [
     new("gemm", "GEMM GFLOP/s, square and model shapes, 1 and 2 threads, next to OpenBLAS in the same process", GemmSuite.Run),
@@ -25,6 +27,7 @@ Suite[] suites =
     new("category-baselines", "CCA and semantic matching on the Wikipedia benchmark (mAP), next to the numpy baselines' values", CategoryBaselinesSuite.Run),
     new("search", "exact, int8 and HNSW top-10 search over 1,000,000 x 1,024 unit vectors, next to FAISS and hnswlib", SearchSuite.Run),
     new("serve-load", "crossmodal serve under N concurrent clients on 127.0.0.1: req/s, p50/p99, errors, memory (SCAN, 1,000 f8k images)", ServeLoadSuite.Run),
+    new("mpi", "data-parallel training step time and bytes per step, VSE++ and SCAN (batch 128), 2 ranks under mpirun next to 1", MpiSuite.Run),
 ];
 
 var byName = suites.ToDictionary(s => s.Name, StringComparer.Ordinal);

@@ -51,9 +51,9 @@ public static class CliApp
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or IOException
-            or UnauthorizedAccessException or CliException or Training.TrainingDivergedException)
+            or UnauthorizedAccessException or CliException or Training.TrainingDivergedException or Distributed.RankFailedException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            if (RankSession.Reports(e)) Console.Error.WriteLine($"error: {e.Message}");
             return DataError;
         }
     }

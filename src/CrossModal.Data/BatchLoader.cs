@@ -42,14 +42,17 @@ public sealed class BatchLoader
     /// One epoch of batches. The permutation is drawn from the generator when the enumeration starts, so the
     /// generator's state before an epoch fixes the epoch (save it to resume); <paramref name="startBatch"/> skips
     /// batches already done. Each batch's image tensor is allocated when it is produced, in the scope current then.
+    /// In data-parallel training (<paramref name="ranks"/> &gt; 1) every rank draws the same permutation and gets its
+    /// share of each global batch (<see cref="Batch.Shard"/>), so the data order does not depend on the number of ranks.
     /// </summary>
-    public IEnumerable<Batch> Epoch(int startBatch = 0)
+    public IEnumerable<Batch> Epoch(int startBatch = 0, int rank = 0, int ranks = 1)
     {
         if (startBatch < 0) throw new ArgumentOutOfRangeException(nameof(startBatch), startBatch, "startBatch must be >= 0.");
-        return Iterate(startBatch);
+        if (ranks < 1 || (uint)rank >= (uint)ranks) throw new ArgumentOutOfRangeException(nameof(rank), rank, $"Rank must be in 0..{ranks - 1}.");
+        return Iterate(startBatch, rank, ranks);
     }
 
-    private IEnumerable<Batch> Iterate(int startBatch)
+    private IEnumerable<Batch> Iterate(int startBatch, int rank, int ranks)
     {
         int n = _data.CaptionCount;
         int[] order;
@@ -64,7 +67,7 @@ public sealed class BatchLoader
         {
             int start = b * BatchSize;
             int count = Math.Min(BatchSize, n - start);
-            yield return Batch.Create(_data, order.AsSpan(start, count));
+            yield return ranks == 1 ? Batch.Create(_data, order.AsSpan(start, count)) : Batch.CreateShard(_data, order.AsSpan(start, count), rank, ranks);
         }
     }
 }

@@ -1,4 +1,5 @@
 using CrossModal.Data;
+using CrossModal.Distributed;
 using CrossModal.Models;
 using CrossModal.Tensors.Threading;
 
@@ -7,13 +8,19 @@ namespace CrossModal.Evaluation;
 /// <summary>
 /// The evaluation protocols (methods reference §2.4): a split as it is (Flickr30K 1K; COCO 5K on 'testall'), or
 /// the 5-fold COCO 1K protocol on 'testall' (only the five diagonal 1K blocks are scored). Several models form an
-/// ensemble: their similarity matrices are averaged (§2.5).
+/// ensemble: their similarity matrices are averaged (§2.5). With several ranks (mpirun) the images are split among
+/// them (see <see cref="ShardedEvaluator"/>) and the metrics are exactly those of one process.
 /// </summary>
 public static class Evaluator
 {
-    /// <summary>Evaluates <paramref name="models"/> (one, or an ensemble) on <paramref name="data"/>.</summary>
+    /// <summary>
+    /// Evaluates <paramref name="models"/> (one, or an ensemble) on <paramref name="data"/>. With
+    /// <paramref name="ranks"/> of several ranks, every rank must call this with the same models and data: each
+    /// scores its share of the images, rank 0 gathers the matrix and computes the metrics, and every rank returns
+    /// those metrics (the similarity matrix only on rank 0; the other ranks get an empty one).
+    /// </summary>
     public static EvaluationResult Evaluate(IReadOnlyList<ModelHandle> models, PrecompDataset data, bool fold5 = false,
-        IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<EvaluationProgress>? progress = null, ICommunicator? ranks = null, CancellationToken cancellationToken = default)
     {
         if (models.Count == 0) throw new ArgumentException("No model to evaluate.");
         int n = data.ImageCount, m = data.CaptionCount;
@@ -21,6 +28,7 @@ public static class Evaluator
             throw new InvalidDataException($"{data.CaptionsPath}: evaluation needs 5 captions per image; found {m} captions for {n} images.");
         if (fold5 && n % 5 != 0)
             throw new ArgumentException($"--fold5 splits the images into five folds; {data.Split} has {n} images (use the 5,000-image 'testall' split).");
+        if (ranks is { Size: > 1 }) return ShardedEvaluator.Evaluate(models, data, fold5, progress, ranks, cancellationToken);
         int fi = fold5 ? n / 5 : n, fc = fold5 ? m / 5 : m, blocks = fold5 ? 5 : 1;
         var sums = new float[(long)blocks * fi * fc];
         for (int k = 0; k < models.Count; k++)

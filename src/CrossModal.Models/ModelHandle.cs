@@ -83,13 +83,23 @@ public sealed class ModelHandle
     public int ShardSize => _model.EvaluationShardSize;
 
     /// <summary>Encodes every image of <paramref name="data"/> once, in file order, <paramref name="batchSize"/> at a time.</summary>
-    public EmbeddingSet EncodeImages(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default)
+    public EmbeddingSet EncodeImages(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default) =>
+        EncodeImages(data, 0, data.ImageCount, batchSize, cancellationToken);
+
+    /// <summary>
+    /// Encodes images [<paramref name="start"/>, start + <paramref name="count"/>) of <paramref name="data"/>, in
+    /// batches of <paramref name="batchSize"/> from <paramref name="start"/>: when start is a multiple of the batch
+    /// size these are batches of the whole split's encoding, so the vectors are bit-identical to it (the sharded
+    /// evaluator relies on that).
+    /// </summary>
+    public EmbeddingSet EncodeImages(PrecompDataset data, int start, int count, int batchSize = 128, CancellationToken cancellationToken = default)
     {
+        CheckRange(start, count, data.ImageCount, "images");
         // Checked here, where both files are known, so the message names them (the encoder only knows shapes).
         int imgDim = ((MatchingConfig)_model.Config).ImgDim;
         if (data.FeatureDim != imgDim)
             throw new InvalidDataException($"{data.FeaturesPath}: image features are {data.FeatureDim} wide, but the model {Source} was built for img_dim {imgDim}.");
-        return EncodeImages(data.ImageCount, data.Regions, data.FeatureDim, batchSize, (i, row) => data.ImageFeatures(i).CopyTo(row), cancellationToken);
+        return EncodeImages(start, count, data.Regions, data.FeatureDim, batchSize, (i, row) => data.ImageFeatures(i).CopyTo(row), cancellationToken);
     }
 
     /// <summary>
@@ -100,20 +110,21 @@ public sealed class ModelHandle
     {
         int length = Math.Max(1, regions) * dim;
         if (features.Length != count * length) throw new ArgumentException($"{features.Length} floats are not {count} images of {Math.Max(1, regions)} x {dim}.");
-        return EncodeImages(count, regions, dim, batchSize, (i, row) => features.AsSpan(i * length, length).CopyTo(row), CancellationToken.None);
+        return EncodeImages(0, count, regions, dim, batchSize, (i, row) => features.AsSpan(i * length, length).CopyTo(row), CancellationToken.None);
     }
 
-    private EmbeddingSet EncodeImages(int count, int regions, int dim, int batchSize, ImageRow fill, CancellationToken cancellationToken)
+    /// <summary>The one image-encoding loop: images [start, start + count), batches from start, rows filled by <paramref name="fill"/>.</summary>
+    private EmbeddingSet EncodeImages(int start, int count, int regions, int dim, int batchSize, ImageRow fill, CancellationToken cancellationToken)
     {
         var images = new EmbeddingSet(EmbedSize);
         int length = Math.Max(1, regions) * dim;
-        for (int start = 0; start < count; start += batchSize)
+        for (int at = start; at < start + count; at += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int c = Math.Min(batchSize, count - start);
+            int c = Math.Min(batchSize, start + count - at);
             using var scope = TensorScope.Begin();
             var features = regions > 0 ? Tensor.Empty(c, regions, dim) : Tensor.Empty(c, dim);
-            for (int i = 0; i < c; i++) fill(start + i, features.Data.Slice(i * length, length));
+            for (int i = 0; i < c; i++) fill(at + i, features.Data.Slice(i * length, length));
             AddImages(features, images);
         }
         return images;
@@ -122,16 +133,24 @@ public sealed class ModelHandle
     private delegate void ImageRow(int image, Span<float> row);
 
     /// <summary>Encodes every caption of <paramref name="data"/>, in file order.</summary>
-    public EmbeddingSet EncodeCaptions(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default)
+    public EmbeddingSet EncodeCaptions(PrecompDataset data, int batchSize = 128, CancellationToken cancellationToken = default) =>
+        EncodeCaptions(data, 0, data.CaptionCount, batchSize, cancellationToken);
+
+    /// <summary>
+    /// Encodes captions [<paramref name="start"/>, start + <paramref name="count"/>) of <paramref name="data"/> in
+    /// batches from <paramref name="start"/> (bit-identical to the whole split's encoding when start is a multiple of
+    /// the batch size).
+    /// </summary>
+    public EmbeddingSet EncodeCaptions(PrecompDataset data, int start, int count, int batchSize = 128, CancellationToken cancellationToken = default)
     {
+        CheckRange(start, count, data.CaptionCount, "captions");
         var captions = new EmbeddingSet(EmbedSize);
-        int m = data.CaptionCount;
-        for (int start = 0; start < m; start += batchSize)
+        for (int at = start; at < start + count; at += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(batchSize, m - start);
-            var ids = new int[count][];
-            for (int i = 0; i < count; i++) ids[i] = data.CaptionTokens(start + i).ToArray();
+            int n = Math.Min(batchSize, start + count - at);
+            var ids = new int[n][];
+            for (int i = 0; i < n; i++) ids[i] = data.CaptionTokens(at + i).ToArray();
             AddCaptions(ids, captions);
         }
         return captions;
@@ -194,6 +213,12 @@ public sealed class ModelHandle
         var tensor = regions > 0 ? Tensor.Empty(1, regions, dim) : Tensor.Empty(1, dim);
         features.CopyTo(tensor.Data);
         return _model.Explain(tensor, tokens);
+    }
+
+    private static void CheckRange(int start, int count, int total, string what)
+    {
+        if (start < 0 || count < 0 || start > total - count)
+            throw new ArgumentOutOfRangeException(nameof(start), $"{what} [{start}, {(long)start + count}) outside the split's {total}.");
     }
 
     private void AddImages(Tensor features, EmbeddingSet images)

@@ -1,5 +1,6 @@
 using CrossModal.Data;
 using CrossModal.Data.Category;
+using CrossModal.Distributed;
 using CrossModal.Evaluation.Category;
 using CrossModal.Models;
 using CrossModal.Models.Objectives;
@@ -50,7 +51,12 @@ internal sealed class CategoryTrainingData : ITrainingData
 
     public int BatchesPerEpoch(int batchSize) => Loader(batchSize).BatchesPerEpoch;
 
-    public IEnumerable<IBatch> Epoch(int batchSize, Rng shuffle, int startBatch) => Loader(batchSize).Epoch(shuffle, startBatch);
+    public int TrainingItems => _fit.Count;
+
+    /// <summary>One process only: category models train in seconds, so they are not data-parallel.</summary>
+    public IEnumerable<IBatch> Epoch(int batchSize, Rng shuffle, int startBatch, int rank = 0, int ranks = 1) => ranks == 1
+        ? Loader(batchSize).Epoch(shuffle, startBatch)
+        : throw new NotSupportedException("Category-level models train in one process, not on several ranks.");
 
     private LabelledBatchLoader Loader(int batchSize)
     {
@@ -59,7 +65,7 @@ internal sealed class CategoryTrainingData : ITrainingData
         return _loader;
     }
 
-    public ValidationResult Validate(RetrievalModel model, ValidationMeasure measure, CancellationToken cancellationToken)
+    public ValidationResult Validate(RetrievalModel model, ValidationMeasure measure, ICommunicator? ranks, CancellationToken cancellationToken)
     {
         var m = (CategoryModel)model;
         bool training = m.Training;

@@ -31,9 +31,13 @@ public static class Checkpoint
     }
 
     /// <summary>Reads a checkpoint (any model file; the training parts are null or empty when absent).</summary>
-    public static TrainingCheckpoint Load(string path)
+    public static TrainingCheckpoint Load(string path) => FromFile(ModelFile.Read(path), path);
+
+    /// <summary>Parses the bytes of a checkpoint (<paramref name="path"/> names it in errors).</summary>
+    public static TrainingCheckpoint Parse(ReadOnlySpan<byte> bytes, string path) => FromFile(ModelFile.Parse(bytes, path), path);
+
+    private static TrainingCheckpoint FromFile(ModelFileContent file, string path)
     {
-        var file = ModelFile.Read(path);
         TrainOptions? options = file.Metadata.TryGetValue("train_options", out var o) ? TrainOptions.FromJson(o, path) : null;
         TrainState? state = file.Metadata.TryGetValue("train_state", out var s) ? TrainState.FromJson(s, path) : null;
         var steps = new Dictionary<string, long>(StringComparer.Ordinal);

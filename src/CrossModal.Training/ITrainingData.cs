@@ -1,4 +1,5 @@
 using CrossModal.Data;
+using CrossModal.Distributed;
 using CrossModal.Models;
 using CrossModal.Models.Objectives;
 using CrossModal.Tensors;
@@ -24,9 +25,18 @@ internal interface ITrainingData : IDisposable
     /// <summary>Batches in one epoch of <paramref name="batchSize"/>.</summary>
     int BatchesPerEpoch(int batchSize);
 
-    /// <summary>One epoch of batches from <paramref name="startBatch"/> on, shuffled by <paramref name="shuffle"/>.</summary>
-    IEnumerable<IBatch> Epoch(int batchSize, Rng shuffle, int startBatch);
+    /// <summary>Captions (pairs) in the training split.</summary>
+    int TrainingItems { get; }
 
-    /// <summary>Validates <paramref name="model"/> (switched to evaluation mode for the duration, then back).</summary>
-    ValidationResult Validate(RetrievalModel model, ValidationMeasure measure, CancellationToken cancellationToken);
+    /// <summary>
+    /// One epoch of batches from <paramref name="startBatch"/> on, shuffled by <paramref name="shuffle"/>; with several
+    /// ranks, rank <paramref name="rank"/>'s share of each global batch (the permutation does not depend on the ranks).
+    /// </summary>
+    IEnumerable<IBatch> Epoch(int batchSize, Rng shuffle, int startBatch, int rank = 0, int ranks = 1);
+
+    /// <summary>
+    /// Validates <paramref name="model"/> (switched to evaluation mode for the duration, then back); with several
+    /// <paramref name="ranks"/> the work is shared and every rank gets the same result.
+    /// </summary>
+    ValidationResult Validate(RetrievalModel model, ValidationMeasure measure, ICommunicator? ranks, CancellationToken cancellationToken);
 }

@@ -1,4 +1,5 @@
 using CrossModal.Data;
+using CrossModal.Distributed;
 using CrossModal.Evaluation;
 using CrossModal.Models;
 using CrossModal.Models.Objectives;
@@ -54,17 +55,19 @@ internal sealed class PrecompTrainingData : ITrainingData
 
     public int BatchesPerEpoch(int batchSize) => new BatchLoader(_train, batchSize, shuffle: false, null).BatchesPerEpoch;
 
-    public IEnumerable<IBatch> Epoch(int batchSize, Rng shuffle, int startBatch) =>
-        new BatchLoader(_train, batchSize, shuffle: true, shuffle).Epoch(startBatch);
+    public int TrainingItems => _train.CaptionCount;
 
-    public ValidationResult Validate(RetrievalModel model, ValidationMeasure measure, CancellationToken cancellationToken)
+    public IEnumerable<IBatch> Epoch(int batchSize, Rng shuffle, int startBatch, int rank = 0, int ranks = 1) =>
+        new BatchLoader(_train, batchSize, shuffle: true, shuffle).Epoch(startBatch, rank, ranks);
+
+    public ValidationResult Validate(RetrievalModel model, ValidationMeasure measure, ICommunicator? ranks, CancellationToken cancellationToken)
     {
         bool training = model.Training;
         model.Eval();
         try
         {
             var handle = new ModelHandle((MatchingModel)model, _vocab);
-            var metrics = Evaluator.Evaluate([handle], _val, cancellationToken: cancellationToken).Metrics;
+            var metrics = Evaluator.Evaluate([handle], _val, ranks: ranks, cancellationToken: cancellationToken).Metrics;
             return ValidationResult.Of(measure, metrics);
         }
         finally

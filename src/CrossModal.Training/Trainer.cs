@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using CrossModal.Distributed;
 using CrossModal.Evaluation;
 using CrossModal.Models;
 using CrossModal.Models.Files;
@@ -20,6 +21,13 @@ namespace CrossModal.Training;
 /// the checkpoint holds every optimizer, the shuffle generator's state at the epoch's start, the batches done and
 /// the model's own generator (dropout). A failed write (full disk, read-only folder) stops training with one
 /// <see cref="IOException"/> that says which checkpoint to resume from; the previous checkpoint stays intact.
+/// <para>
+/// Data-parallel (<c>mpirun -np N</c>, see <see cref="RankRole"/>): every rank runs this loop on its share of each
+/// global batch, which the objective gathers so that the loss is the one-process loss of the whole batch; gradients
+/// are summed over the ranks between backward and the optimizer step; only rank 0 writes (and decides when a
+/// periodic checkpoint is due). Nothing a checkpoint holds depends on the number of ranks, so a run resumes with any
+/// number.
+/// </para>
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -42,12 +50,14 @@ public sealed class Trainer : IDisposable
     private readonly TrainingObjective _objective;
     private readonly Rng _shuffleRng;
     private readonly List<EpochRecord> _history = new();
+    private readonly RankRole _role;
     private TrainState _state;
     private long _lastSave;     // Clock timestamp of the last checkpoint written (or of the run's start)
     private long? _savedStep;   // iteration the checkpoint on disk holds (null: none written for this run yet)
 
-    private Trainer(TrainOptions options, string? vocabJson, ITrainingData data, RetrievalModel model, Rng shuffleRng, TrainState state)
+    private Trainer(TrainOptions options, string? vocabJson, ITrainingData data, RetrievalModel model, Rng shuffleRng, TrainState state, RankRole role)
     {
+        _role = role;
         _options = options;
         _vocabJson = vocabJson;
         _data = data;
@@ -77,13 +87,21 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// A new run. <paramref name="config"/> gives the family and its hyper-parameters; the sizes the data dictates
-    /// (feature width, vocabulary size) are taken from the data and the vocabulary.
+    /// (feature width, vocabulary size) are taken from the data and the vocabulary. With several
+    /// <paramref name="ranks"/>, every rank calls this with the same arguments (a failure on any rank fails all of
+    /// them with its message).
     /// </summary>
-    public static Trainer Create(TrainOptions options, ModelConfig config, Vocabulary? vocab)
+    public static Trainer Create(TrainOptions options, ModelConfig config, Vocabulary? vocab, ICommunicator? ranks = null)
+    {
+        var role = new RankRole(ranks ?? new SingleProcessCommunicator());
+        return Agreement.Run(role.Ranks, () => CreateRank(options, config, vocab, role), t => t.Dispose());
+    }
+
+    private static Trainer CreateRank(TrainOptions options, ModelConfig config, Vocabulary? vocab, RankRole role)
     {
         options.Validate();
         var family = config.Family;
-        var data = OpenData(config, options, vocab);
+        var data = OpenData(config, options, vocab, role);
         try
         {
             config = config.ForData(data.Shape);
@@ -93,7 +111,7 @@ public sealed class Trainer : IDisposable
             var shuffle = rng.Fork();
             model.Noise.State = rng.Fork().State;
             var state = new TrainState { EpochShuffleState = shuffle.State, ModelRngState = model.Noise.State };
-            return new Trainer(options, vocab?.ToJson(), data, model, shuffle, state);
+            return new Trainer(options, vocab?.ToJson(), data, model, shuffle, state, role);
         }
         catch
         {
@@ -104,35 +122,51 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// Continues the run saved in <paramref name="checkpointPath"/>; the data and output folders may be moved, and
-    /// the checkpoint intervals changed (null keeps the run's).
+    /// the checkpoint intervals changed (null keeps the run's). With several <paramref name="ranks"/> (any number:
+    /// nothing saved depends on it), rank 0 reads the checkpoint and sends it to the others, so it need not exist on
+    /// their machines.
     /// </summary>
     public static Trainer Resume(string checkpointPath, string? dataPath = null, string? outputPath = null,
-        double? checkpointMinutes = null, int? checkpointSteps = null)
+        double? checkpointMinutes = null, int? checkpointSteps = null, ICommunicator? ranks = null)
     {
-        var ckpt = Checkpoint.Load(checkpointPath);
+        var role = new RankRole(ranks ?? new SingleProcessCommunicator());
+        var intervals = (checkpointMinutes, checkpointSteps);
+        if (!role.DataParallel) return ResumeRank(Checkpoint.Load(checkpointPath), checkpointPath, dataPath, outputPath, intervals, role);
+        var bytes = Agreement.Run(role.Ranks, () => !role.Writes ? Array.Empty<byte>()
+            : File.Exists(checkpointPath) ? File.ReadAllBytes(checkpointPath) : throw new FileNotFoundException($"{checkpointPath}: checkpoint not found.", checkpointPath));
+        long[] length = { bytes.LongLength };
+        role.Ranks.Broadcast<long>(length, 0);
+        if (!role.Writes) bytes = new byte[length[0]];
+        role.Ranks.Broadcast<byte>(bytes, 0);
+        return Agreement.Run(role.Ranks, () => ResumeRank(Checkpoint.Parse(bytes, checkpointPath), checkpointPath, dataPath, outputPath, intervals, role), t => t.Dispose());
+    }
+
+    private static Trainer ResumeRank(TrainingCheckpoint ckpt, string checkpointPath, string? dataPath, string? outputPath,
+        (double? Minutes, int? Steps) intervals, RankRole role)
+    {
         if (ckpt.Options is null || ckpt.State is null || ckpt.OptimizerSteps.Count == 0)
             throw new InvalidDataException($"{checkpointPath}: not a training checkpoint of this version (it lacks the optimizer state or the training options); use checkpoint.safetensors written by 'crossmodal train'.");
         var options = ckpt.Options with
         {
             DataPath = dataPath ?? ckpt.Options.DataPath,
             OutputPath = outputPath ?? ckpt.Options.OutputPath,
-            CheckpointMinutes = checkpointMinutes ?? ckpt.Options.CheckpointMinutes,
-            CheckpointSteps = checkpointSteps ?? ckpt.Options.CheckpointSteps,
+            CheckpointMinutes = intervals.Minutes ?? ckpt.Options.CheckpointMinutes,
+            CheckpointSteps = intervals.Steps ?? ckpt.Options.CheckpointSteps,
         };
         options.Validate();
         var vocab = ckpt.File.VocabJson is { } json ? Vocabulary.FromJson(json, checkpointPath) : null;
         var model = ModelFile.CreateModel(ckpt.File);
-        var data = OpenData(model.Config, options, vocab);
+        var data = OpenData(model.Config, options, vocab, role);
         try
         {
             var state = ckpt.State;
             model.Noise.State = state.ModelRngState;
-            var trainer = new Trainer(options, ckpt.File.VocabJson, data, model, new Rng(0) { State = state.EpochShuffleState }, state)
+            var trainer = new Trainer(options, ckpt.File.VocabJson, data, model, new Rng(0) { State = state.EpochShuffleState }, state, role)
             {
                 _savedStep = state.Step,
             };
             Checkpoint.RestoreOptimizers(ckpt, trainer._objective);
-            trainer._history.AddRange(trainer.ReadHistory(Path.Combine(options.OutputPath, MetricsName)));
+            if (role.Writes) trainer._history.AddRange(trainer.ReadHistory(Path.Combine(options.OutputPath, MetricsName)));
             return trainer;
         }
         catch
@@ -142,23 +176,47 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    private static ITrainingData OpenData(ModelConfig config, TrainOptions options, Vocabulary? vocab) => config.Family.Task switch
+    private static ITrainingData OpenData(ModelConfig config, TrainOptions options, Vocabulary? vocab, RankRole role)
     {
-        RetrievalTask.Instance => PrecompTrainingData.Open(config.Family, options,
-            vocab ?? throw new ArgumentException($"model '{config.Family.Name}' reads captions: it needs a vocabulary (--vocab).")),
-        RetrievalTask.Category => CategoryTrainingData.Open((CategoryConfig)config, options),
-        _ => throw new NotSupportedException($"Training {config.Family.Task}-level models is not available yet (model '{config.Family.Name}')."),
-    };
+        var family = config.Family;
+        ITrainingData data = family.Task switch
+        {
+            RetrievalTask.Instance => PrecompTrainingData.Open(family, options,
+                vocab ?? throw new ArgumentException($"model '{family.Name}' reads captions: it needs a vocabulary (--vocab).")),
+            RetrievalTask.Category => CategoryTrainingData.Open((CategoryConfig)config, options),
+            _ => throw new NotSupportedException($"Training {family.Task}-level models is not available yet (model '{family.Name}')."),
+        };
+        if (role.DataParallel) CheckBatchesCoverRanks(data, options, role.Ranks.Size);
+        return data;
+    }
+
+    /// <summary>Every global batch must give each rank at least one row (the last batch of an epoch is the smallest).</summary>
+    private static void CheckBatchesCoverRanks(ITrainingData data, TrainOptions options, int ranks)
+    {
+        int size = options.Recipe.BatchSize, items = data.TrainingItems, batches = data.BatchesPerEpoch(size);
+        bool lastRuns = options.MaxBatchesPerEpoch == 0 || options.MaxBatchesPerEpoch >= batches;
+        int smallest = lastRuns && items % size != 0 ? items % size : Math.Min(size, items);
+        if (smallest < ranks)
+        {
+            data.Dispose();
+            throw new ArgumentException($"--batch-size {size} on {items} training captions gives a batch of {smallest}, fewer than the {ranks} ranks: every rank needs at least one caption of every batch (use fewer ranks or another batch size).");
+        }
+    }
 
     /// <summary>Trains until the last epoch or until <paramref name="cancellationToken"/> fires (then saves and returns).</summary>
     public TrainResult Run(IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        Persist(() => Directory.CreateDirectory(_options.OutputPath));
+        if (_role.Writes) Persist(() => Directory.CreateDirectory(_options.OutputPath));
+        // Every rank starts from rank 0's weights and optimizer state (they are equal by construction; this makes it so
+        // even on machines that would initialise differently).
+        ParameterSync.Broadcast(_role.Ranks, _model.StateDict().Select(t => t.Tensor)
+            .Concat(_objective.Optimizers.SelectMany(o => o.Optimizer.StateTensors().Select(t => t.Tensor))));
         string checkpointPath = Path.Combine(_options.OutputPath, CheckpointName);
         string bestPath = Path.Combine(_options.OutputPath, BestName);
         // Temporary files of writes a crash interrupted (AtomicFile's ".name.pid.guid.tmp"): never read, only removed.
-        foreach (var name in new[] { CheckpointName, BestName, MetricsName, CurveName })
-            AtomicFile.RemoveLeftovers(Path.Combine(_options.OutputPath, name));
+        if (_role.Writes)
+            foreach (var name in new[] { CheckpointName, BestName, MetricsName, CurveName })
+                AtomicFile.RemoveLeftovers(Path.Combine(_options.OutputPath, name));
         RewriteMetrics();
         _lastSave = Clock.GetTimestamp();
         var recipe = _options.Recipe;
@@ -178,16 +236,16 @@ public sealed class Trainer : IDisposable
             // epoch's permutation: an interruption saves it so the resumed run draws the same one.
             var epochShuffleState = _shuffleRng.State;
             _model.Train();
-            foreach (var b in _data.Epoch(recipe.BatchSize, _shuffleRng, batch))
+            foreach (var b in _data.Epoch(recipe.BatchSize, _shuffleRng, batch, _role.Ranks.Rank, _role.Ranks.Size))
             {
                 if (batch >= batchesPerEpoch) break;
-                if (cancellationToken.IsCancellationRequested)
+                if (_role.AnyRank(cancellationToken.IsCancellationRequested))
                 {
                     _state = MidEpochState(epoch, batch, epochShuffleState, lossSum, termSums);
                     Save(checkpointPath);
                     return new TrainResult(true, _history.ToList(), _state.BestScore, _state.BestEpoch, checkpointPath, bestPath);
                 }
-                var result = _objective.Step(b, new TrainingStep(epoch, _state.Step + 1, AfterBackward));
+                var result = _objective.Step(b, new TrainingStep(epoch, _state.Step + 1, ReduceGradients, _role.DataParallel ? _role.Ranks : null));
                 if (!double.IsFinite(result.Loss))
                     throw new TrainingDivergedException($"The loss became {result.Loss} at epoch {epoch + 1}, batch {batch + 1} (learning rate {LearningRate:G3}); the last good checkpoint is {checkpointPath}. Lower --learning-rate or check the features for extreme values.");
                 lossSum += result.Loss;
@@ -203,8 +261,9 @@ public sealed class Trainer : IDisposable
                 MaybeSavePeriodicCheckpoint(checkpointPath, epoch, batch, batchesPerEpoch, epochShuffleState, lossSum, termSums);
             }
 
-            var validation = _data.Validate(_model, measure, CancellationToken.None);
+            var validation = _data.Validate(_model, measure, _role.Ranks, CancellationToken.None);
             bool best = validation.Score > _state.BestScore;
+            ParameterSync.CheckIdentical(_role.Ranks, _model.Parameters(), $"after epoch {epoch + 1}");
             _state = _state with
             {
                 Epoch = epoch + 1,
@@ -222,7 +281,7 @@ public sealed class Trainer : IDisposable
             // The metrics line and the best model go first: a crash before the checkpoint is written leaves lines the
             // previous checkpoint does not cover, which the resumed run drops and writes again identically.
             AppendRecord(record);
-            if (best) Persist(() => Checkpoint.Save(bestPath, _model, _vocabJson, null, _options, _state));
+            if (best) SaveBest(bestPath);
             Save(checkpointPath);
         }
         return new TrainResult(false, _history.ToList(), _state.BestScore, _state.BestEpoch, checkpointPath, bestPath);
@@ -232,17 +291,24 @@ public sealed class Trainer : IDisposable
     private EpochRecord Validate(int epoch, long iteration, double meanLoss, Dictionary<string, double> termSums, int batches, double seconds,
         ValidationMeasure measure, string bestPath)
     {
-        var validation = _data.Validate(_model, measure, CancellationToken.None);
+        var validation = _data.Validate(_model, measure, _role.Ranks, CancellationToken.None);
         bool best = validation.Score > _state.BestScore;
         if (best)
         {
             _state = _state with { BestScore = validation.Score, BestEpoch = epoch };
-            Persist(() => Checkpoint.Save(bestPath, _model, _vocabJson, null, _options, _state));
+            SaveBest(bestPath);
         }
         return new EpochRecord(epoch, iteration, meanLoss, termSums.ToDictionary(kv => kv.Key, kv => kv.Value / batches), LearningRate, seconds, validation, best);
     }
 
     private float LearningRate => _objective.Optimizers[0].Optimizer.LearningRate;
+
+    /// <summary>The step's AfterBackward: the ranks' gradients summed (data-parallel), then the caller's hook.</summary>
+    private void ReduceGradients(IReadOnlyList<Tensor> parameters)
+    {
+        _role.AllReduceGradients(parameters);
+        AfterBackward?.Invoke(parameters);
+    }
 
     /// <summary>
     /// Saves a checkpoint inside an epoch when --checkpoint-steps iterations or --checkpoint-minutes have passed since
@@ -254,7 +320,8 @@ public sealed class Trainer : IDisposable
     private void MaybeSavePeriodicCheckpoint(string path, int epoch, int batch, int batchesPerEpoch, ulong[] epochShuffleState,
         double lossSum, Dictionary<string, double> termSums)
     {
-        if (batch >= batchesPerEpoch) return;
+        // Only the writer decides (its clock): the other ranks would not write anyway.
+        if (batch >= batchesPerEpoch || !_role.Writes) return;
         bool bySteps = _options.CheckpointSteps > 0 && _state.Step % _options.CheckpointSteps == 0;
         bool byTime = _options.CheckpointMinutes > 0 && Clock.GetElapsedTime(_lastSave).TotalMinutes >= _options.CheckpointMinutes;
         if (!bySteps && !byTime) return;
@@ -270,11 +337,19 @@ public sealed class Trainer : IDisposable
             EpochLossSum = lossSum, EpochTermSums = new Dictionary<string, double>(termSums),
         };
 
+    // The writes below happen on the writer only (RankRole.Writes): rank 0 of a data-parallel run, or the one process.
+
     private void Save(string path)
     {
+        if (!_role.Writes) return;
         Persist(() => Checkpoint.Save(path, _model, _vocabJson, _objective, _options, _state));
         _savedStep = _state.Step;
         _lastSave = Clock.GetTimestamp();
+    }
+
+    private void SaveBest(string path)
+    {
+        if (_role.Writes) Persist(() => Checkpoint.Save(path, _model, _vocabJson, null, _options, _state));
     }
 
     /// <summary>
@@ -301,17 +376,19 @@ public sealed class Trainer : IDisposable
     private void AppendRecord(EpochRecord record)
     {
         _history.Add(record);
-        Persist(() =>
-        {
-            File.AppendAllText(Path.Combine(_options.OutputPath, MetricsName), record.ToJsonLine() + "\n");
-            TrainingCurve.Write(Path.Combine(_options.OutputPath, CurveName), _history);
-        });
+        if (_role.Writes)
+            Persist(() =>
+            {
+                File.AppendAllText(Path.Combine(_options.OutputPath, MetricsName), record.ToJsonLine() + "\n");
+                TrainingCurve.Write(Path.Combine(_options.OutputPath, CurveName), _history);
+            });
         EpochCompleted?.Invoke(record);
     }
 
     /// <summary>Keeps only metrics lines the checkpoint covers (a crash may have left later ones).</summary>
     private void RewriteMetrics()
     {
+        if (!_role.Writes) return;
         string path = Path.Combine(_options.OutputPath, MetricsName);
         Persist(() => AtomicFile.WriteAllText(path, string.Concat(_history.Select(r => r.ToJsonLine() + "\n"))));
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CrossModal.Data;
+using CrossModal.Distributed;
 using CrossModal.Evaluation;
 using CrossModal.Models;
 using CrossModal.Tensors.IO;
@@ -11,7 +12,8 @@ namespace CrossModal.Cli.Commands;
 /// <summary>
 /// `crossmodal eval`: R@K, medr, meanr and rsum of one instance-level model or an ensemble on a split; for
 /// category-level models (MASLN, ACMR-style) mAP, P@K and precision-recall curves of each model under the protocol
-/// it was trained for, and the mean and spread over several models (seeds or splits).
+/// it was trained for, and the mean and spread over several models (seeds or splits). Under <c>mpirun -np N</c> the ranks share the images (every rank reads the
+/// checkpoints and the data) and rank 0 prints and writes the same metrics one process gives.
 /// </summary>
 internal static class EvalCommand
 {
@@ -29,42 +31,57 @@ internal static class EvalCommand
         var twoStage = new Option<bool>("--two-stage") { Description = "two-stage retrieval: pre-rank by vectors, re-score each query's top --rerank with the model; reports R@K, pair scores and time next to full scoring" };
         var rerank = new Option<int>("--rerank") { Description = "with --two-stage: candidates re-scored per query", DefaultValueFactory = _ => 128 };
         var prerank = new Option<string?>("--prerank") { Description = "with --two-stage: a (VSE++) checkpoint whose vectors pre-rank (default: the model's own pooled vectors)" };
-        var threads = new Option<int>("--threads") { Description = "worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "worker threads (default: all cores; under mpirun each rank's share of its machine's cores)", DefaultValueFactory = _ => RankSession.DefaultThreads };
         var cmd = new Command("eval", "Evaluate retrieval: R@1/5/10, medr, meanr, rsum of instance-level models; mAP, P@K and PR curves of category-level models (standard or extendable protocol); --two-stage: pre-rank by vectors, re-score the top candidates.");
         foreach (var o in new Option[] { checkpoints, data, vocab, split, fold5, json, simsOut, prSvg, ks, twoStage, rerank, prerank, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
+        {
+            using var session = RankSession.Start();
+            return session.Run(() => Evaluate(p, session));
+        });
+        return cmd;
+
+        int Evaluate(ParseResult p, RankSession session)
         {
             Parallelism.Threads = p.GetValue(threads);
             var paths = p.GetValue(checkpoints)!;
             if (CategoryEval.IsCategoryModel(paths[0]))
                 return CategoryEval.Run(paths, p.GetValue(data), FamilyOptions.Given(p, split) ? p.GetValue(split)! : "test", p.GetValue(ks)!, p.GetValue(json), p.GetValue(prSvg));
             string dataPath = p.GetValue(data) ?? throw new CliException("--data is required (the precomp folder to evaluate on).");
-            var models = new List<ModelHandle>();
-            foreach (var path in p.GetValue(checkpoints)!)
+            if (p.GetValue(twoStage) && session.Ranks.Size > 1) throw new CliException("--two-stage runs in one process, not under mpirun.");
+            bool root = session.IsRoot;
+            // Every rank reads the checkpoints and opens the data; a failure on any rank ends all of them with its message.
+            var (models, dataset) = Agreement.Run(session.Ranks, () =>
             {
-                var model = ModelHandle.Load(path, p.GetValue(vocab));
-                if (models.Count > 0 && !SameWords(model.Vocabulary, models[0].Vocabulary))
-                    throw new CliException($"{path}: its vocabulary differs from the first checkpoint's; an ensemble needs one vocabulary.");
-                models.Add(model);
-                Console.Error.WriteLine($"loaded {path}: {model.Config.ToJson()}");
-            }
-            using var dataset = PrecompDataset.Open(dataPath, p.GetValue(split)!, models[0].Vocabulary);
+                var list = new List<ModelHandle>();
+                foreach (var path in p.GetValue(checkpoints)!)
+                {
+                    var model = ModelHandle.Load(path, p.GetValue(vocab));
+                    if (list.Count > 0 && !SameWords(model.Vocabulary, list[0].Vocabulary))
+                        throw new CliException($"{path}: its vocabulary differs from the first checkpoint's; an ensemble needs one vocabulary.");
+                    list.Add(model);
+                    if (root) Console.Error.WriteLine($"loaded {path}: {model.Config.ToJson()}");
+                }
+                return (list, PrecompDataset.Open(dataPath, p.GetValue(split)!, list[0].Vocabulary));
+            }, opened => opened.Item2.Dispose());
+            using var _ = dataset;
             if (p.GetValue(twoStage)) return TwoStage(models, dataset, p.GetValue(rerank), p.GetValue(prerank), p.GetValue(vocab), p.GetValue(json));
             var bar = new ConsoleProgress();
-            var progress = new SyncProgress<EvaluationProgress>(e => { bar.Clear(); if (!Console.IsErrorRedirected) Console.Error.Write(e); else Console.Error.WriteLine(e); });
+            var progress = root ? new SyncProgress<EvaluationProgress>(e => { bar.Clear(); if (!Console.IsErrorRedirected) Console.Error.Write(e); else Console.Error.WriteLine(e); }) : null;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var result = Evaluator.Evaluate(models, dataset, p.GetValue(fold5), progress);
+            var result = Evaluator.Evaluate(models, dataset, p.GetValue(fold5), progress, session.Ranks);
+            if (!root) return 0;
             bar.Clear();
             if (!Console.IsErrorRedirected) Console.Error.WriteLine();
             if (result.Folds is { } folds)
                 for (int f = 0; f < folds.Length; f++) Console.WriteLine($"fold {f + 1}: {folds[f]}");
             Console.WriteLine($"{(result.Folds is null ? "" : "mean of 5 folds: ")}{result.Metrics}");
-            Console.WriteLine($"({dataset.ImageCount} images, {dataset.CaptionCount} captions, {models.Count} model{(models.Count > 1 ? "s" : "")}, {clock.Elapsed.TotalSeconds:F1} s)");
+            string ranks = session.Ranks.Size > 1 ? $", {session.Ranks.Size} ranks" : "";
+            Console.WriteLine($"({dataset.ImageCount} images, {dataset.CaptionCount} captions, {models.Count} model{(models.Count > 1 ? "s" : "")}{ranks}, {clock.Elapsed.TotalSeconds:F1} s)");
             if (p.GetValue(json) is { } jsonPath) AtomicFile.WriteAllText(jsonPath, result.Metrics.ToJson() + "\n");
             if (p.GetValue(simsOut) is { } simsPath) Npy.Write(simsPath, result.Similarities, result.SimilarityShape);
             return 0;
-        });
-        return cmd;
+        }
     }
 
     /// <summary>--two-stage: full scoring first (the reference), then the two stages, both timed in this run.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CrossModal.Distributed;
 using CrossModal.Models;
 using CrossModal.Models.Files;
 using CrossModal.Tensors.Threading;
@@ -9,7 +10,9 @@ namespace CrossModal.Cli.Commands;
 
 /// <summary>
 /// `crossmodal train`: trains any registered model family on its data. The family's options and presets come from
-/// the registry (<see cref="ModelFamilies"/>); options are named after the original flags.
+/// the registry (<see cref="ModelFamilies"/>); options are named after the original flags. Under
+/// <c>mpirun -np N</c> the ranks train data-parallel (each takes its share of every global batch); rank 0 prints and
+/// writes the output folder.
 /// </summary>
 internal static class TrainCommand
 {
@@ -26,7 +29,7 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "output folder for checkpoints, metrics.jsonl, training_curve.svg" };
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint written by train (optimizers, epoch and random state included)" };
         var seed = new Option<ulong>("--seed") { Description = "random seed (initialisation, shuffling, dropout)", DefaultValueFactory = _ => 0UL };
-        var threads = new Option<int>("--threads") { Description = "worker threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "worker threads (default: all cores; under mpirun each rank's share of its machine's cores)", DefaultValueFactory = _ => RankSession.DefaultThreads };
         var maxBatches = new Option<int>("--max-batches") { Description = "stop each epoch after this many batches (0 = all; for smoke runs)", DefaultValueFactory = _ => 0 };
         var checkpointMinutes = new Option<double>("--checkpoint-minutes")
         {
@@ -44,46 +47,71 @@ internal static class TrainCommand
 
         cmd.SetAction(p =>
         {
+            using var session = RankSession.Start();
+            return session.Run(() => Train(p, session));
+        });
+        return cmd;
+
+        int Train(ParseResult p, RankSession session)
+        {
             Parallelism.Threads = p.GetValue(threads);
             bool asJson = p.GetValue(json);
-            TextWriter log = asJson ? Console.Error : Console.Out;
+            TextWriter log = !session.IsRoot ? TextWriter.Null : asJson ? Console.Error : Console.Out;
+            var ranks = session.Ranks;
+            string where = $"{Parallelism.Threads} threads{(ranks.Size > 1 ? $" x {ranks.Size} ranks" : "")}";
+            if (p.GetValue(resume) is null && Setup(p) is { Family.Task: RetrievalTask.Category } run)
+            {
+                if (ranks.Size > 1) throw new CliException("category-level models train in one process, not under mpirun.");
+                return TrainCategory(p, category, run.Options, run.Config, log, asJson);
+            }
+            // Every rank checks the options and opens the data; a failure on any rank ends all of them with its message.
+            var trainer = Agreement.Run(ranks, () => Open(p, ranks, log, where), t => t.Dispose());
+            using (trainer)
+                return RunTrainer(trainer, asJson, session.IsRoot);
+        }
+
+        Trainer Open(ParseResult p, ICommunicator ranks, TextWriter log, string where)
+        {
             Trainer trainer;
             if (p.GetValue(resume) is { } resumePath)
             {
                 // The checkpoint intervals may change on resume (a slower machine); the rest is the run's own.
                 double? minutes = p.GetResult(checkpointMinutes) is { Implicit: false } ? p.GetValue(checkpointMinutes) : null;
                 int? steps = p.GetResult(checkpointSteps) is { Implicit: false } ? p.GetValue(checkpointSteps) : null;
-                trainer = Trainer.Resume(resumePath, p.GetValue(data), p.GetValue(output), minutes, steps);
-                log.WriteLine($"resuming {resumePath}");
+                trainer = Trainer.Resume(resumePath, p.GetValue(data), p.GetValue(output), minutes, steps, ranks);
+                log.WriteLine($"resuming {resumePath}, {where}");
             }
             else
             {
-                string dataPath = p.GetValue(data) ?? throw new CliException("--data is required (a precomp or labelled-pairs folder), unless --resume is given.");
-                string outPath = p.GetValue(output) ?? throw new CliException("--out is required (the output folder), unless --resume is given.");
-                var chosen = p.GetValue(preset) is { } name ? presets.First(x => x.Name == name) : null;
-                string familyName = p.GetValue(model) ?? chosen?.Family ?? ModelFamilies.Default.Name;
-                if (chosen is not null && chosen.Family != familyName)
-                    throw new CliException($"--preset {chosen.Name} is a {chosen.Family} setting, but --model says {familyName}.");
-                var family = ModelFamilies.Get(familyName);
-                var config = chosen?.Config(family.DefaultConfig) ?? family.DefaultConfig;
-                var recipe = chosen?.Recipe(family.DefaultRecipe) ?? family.DefaultRecipe;
-                config = flags.Apply(p, config);
-                recipe = flags.Apply(p, recipe);
-                var options = new TrainOptions { DataPath = dataPath, OutputPath = outPath, Recipe = recipe, Seed = p.GetValue(seed), MaxBatchesPerEpoch = p.GetValue(maxBatches),
-                    CheckpointMinutes = p.GetValue(checkpointMinutes), CheckpointSteps = p.GetValue(checkpointSteps),
-                };
-                if (family.Task == RetrievalTask.Category)
-                    return TrainCategory(p, category, options, config, log, asJson);
+                var (family, config, options) = Setup(p);
                 category.RejectFor(p, family);
                 Vocabulary? vocabulary = p.GetValue(vocab) is { } vocabPath ? VocabularyFile.Load(vocabPath)
                     : family.Task == RetrievalTask.Instance ? throw new CliException("--vocab is required (a SCAN vocabulary JSON), unless --resume is given.") : null;
-                trainer = Trainer.Create(options, config, vocabulary);
-                log.WriteLine($"training {family.Name} ({trainer.Model.Config.ToJson()}; {recipe.ToJson()}) on {dataPath}, {Parallelism.Threads} threads");
+                trainer = Trainer.Create(options, config, vocabulary, ranks);
+                log.WriteLine($"training {family.Name} ({trainer.Model.Config.ToJson()}; {options.Recipe.ToJson()}) on {options.DataPath}, {where}");
             }
-            using (trainer)
-                return RunTrainer(trainer, asJson);
-        });
-        return cmd;
+            return trainer;
+        }
+
+        // The family, its configuration and the run's options from --model/--preset, the family flags and the rest.
+        (ModelFamily Family, ModelConfig Config, TrainOptions Options) Setup(ParseResult p)
+        {
+            string dataPath = p.GetValue(data) ?? throw new CliException("--data is required (a precomp or labelled-pairs folder), unless --resume is given.");
+            string outPath = p.GetValue(output) ?? throw new CliException("--out is required (the output folder), unless --resume is given.");
+            var chosen = p.GetValue(preset) is { } name ? presets.First(x => x.Name == name) : null;
+            string familyName = p.GetValue(model) ?? chosen?.Family ?? ModelFamilies.Default.Name;
+            if (chosen is not null && chosen.Family != familyName)
+                throw new CliException($"--preset {chosen.Name} is a {chosen.Family} setting, but --model says {familyName}.");
+            var family = ModelFamilies.Get(familyName);
+            var config = chosen?.Config(family.DefaultConfig) ?? family.DefaultConfig;
+            var recipe = chosen?.Recipe(family.DefaultRecipe) ?? family.DefaultRecipe;
+            config = flags.Apply(p, config);
+            recipe = flags.Apply(p, recipe);
+            var options = new TrainOptions { DataPath = dataPath, OutputPath = outPath, Recipe = recipe, Seed = p.GetValue(seed), MaxBatchesPerEpoch = p.GetValue(maxBatches),
+                CheckpointMinutes = p.GetValue(checkpointMinutes), CheckpointSteps = p.GetValue(checkpointSteps),
+            };
+            return (family, config, options);
+        }
     }
 
     /// <summary>A category-level model: one run, or one run per seen/unseen split (each in its own folder).</summary>
@@ -105,27 +133,39 @@ internal static class TrainCommand
         return 0;
     }
 
-    internal static int RunTrainer(Trainer trainer, bool asJson = false)
+    /// <summary>Runs the loop; only <paramref name="prints"/> (rank 0, or the one process) prints.</summary>
+    internal static int RunTrainer(Trainer trainer, bool asJson = false, bool prints = true)
     {
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;
             cts.Cancel();
-            Console.Error.WriteLine("\nstopping after this batch and saving a checkpoint...");
+            if (prints) Console.Error.WriteLine("\nstopping after this batch and saving a checkpoint...");
         };
         Console.CancelKeyPress += onCancel;
+        // mpirun turns Ctrl+C into SIGTERM for the ranks (then kills them) but forwards SIGUSR1: `kill -USR1 <mpirun>`
+        // stops a data-parallel run after the batch and saves, like Ctrl+C in one process (the ranks agree on the batch).
+        using var usr1 = !OperatingSystem.IsLinux() ? null : System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            (System.Runtime.InteropServices.PosixSignal)10, c =>
+            {
+                c.Cancel = true;
+                cts.Cancel();
+                if (prints) Console.Error.WriteLine("\nSIGUSR1: stopping after this batch and saving a checkpoint...");
+            });
         try
         {
             var bar = new ConsoleProgress();
             trainer.EpochCompleted = r =>
             {
+                if (!prints) return;
                 bar.Clear();
                 Console.WriteLine(asJson ? r.ToJsonLine() : r.ToString());
             };
-            var progress = new SyncProgress<TrainProgress>(p => bar.Update($"epoch {p.Epoch + 1}/{p.NumEpochs}", p.Batch, p.BatchesPerEpoch, $"loss {p.MeanLoss:F3}"));
+            var progress = prints ? new SyncProgress<TrainProgress>(p => bar.Update($"epoch {p.Epoch + 1}/{p.NumEpochs}", p.Batch, p.BatchesPerEpoch, $"loss {p.MeanLoss:F3}")) : null;
             var result = trainer.Run(progress, cts.Token);
             bar.Clear();
+            if (!prints) return result.Interrupted ? 130 : 0;
             var measure = ConfigJson.EnumName(trainer.Model.Family.ValidationMeasure);
             if (asJson)
                 Console.WriteLine(new System.Text.Json.Nodes.JsonObject

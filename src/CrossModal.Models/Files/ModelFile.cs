@@ -41,7 +41,13 @@ public static class ModelFile
     public static ModelFileContent Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
-        var file = Safetensors.Read(path);
+        return Parse(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Parses the bytes of a file written by <see cref="Save"/> (<paramref name="path"/> names it in errors; e.g. received from another rank).</summary>
+    public static ModelFileContent Parse(ReadOnlySpan<byte> bytes, string path)
+    {
+        var file = Safetensors.Parse(bytes, path);
         if (!file.Metadata.TryGetValue("format", out var format) || format != Format)
             throw new InvalidDataException($"{path}: not a CrossModal checkpoint (metadata 'format' is '{format ?? "missing"}', expected '{Format}'). For PyTorch checkpoints of the original code use a .pth.tar file.");
         if (!file.Metadata.TryGetValue("model_config", out var configJson))

@@ -18,6 +18,13 @@ public sealed class NaafObjective : HingeObjective
     /// <summary>The objective for <paramref name="model"/>.</summary>
     public NaafObjective(NaafModel model, TrainingRecipe recipe) : base(model, recipe) => _model = model;
 
+    /// <summary>
+    /// Data-parallel: every rank scores the whole global batch from the gathered images and captions, because the
+    /// training forward updates the threshold from the whole score matrix, caption by caption; computed from the same
+    /// inputs on every rank, it stays the one-process threshold on all of them.
+    /// </summary>
+    protected override bool ScoresShardedByImage => false;
+
     /// <inheritdoc/>
     protected override Tensor Loss(Batch batch, TrainingStep step, IDictionary<string, double> terms)
     {

@@ -1,10 +1,12 @@
+using CrossModal.Distributed;
 using CrossModal.Tensors;
 
 namespace CrossModal.Models.Objectives;
 
 /// <summary>
-/// Where a training step stands: the 0-based epoch, the 1-based iteration over the whole run, and an optional hook
+/// Where a training step stands: the 0-based epoch, the 1-based iteration over the whole run, an optional hook
 /// called between the backward pass and the optimizer step with the parameters about to be updated (data-parallel
-/// training all-reduces their gradients there).
+/// training all-reduces their gradients there), and in data-parallel training the ranks sharing the global batch
+/// (null in one process; the batch then carries its <see cref="Data.Batch.Shard"/>).
 /// </summary>
-public readonly record struct TrainingStep(int Epoch, long Iteration, Action<IReadOnlyList<Tensor>>? AfterBackward = null);
+public readonly record struct TrainingStep(int Epoch, long Iteration, Action<IReadOnlyList<Tensor>>? AfterBackward = null, ICommunicator? Ranks = null);

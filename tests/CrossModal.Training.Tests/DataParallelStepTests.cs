@@ -1,0 +1,161 @@
+using CrossModal.Data;
+using CrossModal.Distributed;
+using CrossModal.Distributed.Autograd;
+using CrossModal.Distributed.InProcess;
+using CrossModal.Models;
+using CrossModal.Models.Naaf;
+using CrossModal.Models.Objectives;
+using CrossModal.Models.Scan;
+using CrossModal.Models.Vse;
+using CrossModal.Tensors;
+using CrossModal.Tests;
+using CrossModal.Text;
+
+namespace CrossModal.Training.Tests;
+
+/// <summary>
+/// One data-parallel training step (ranks as threads) against one process on the same global batch of the f8k data:
+/// the loss and every parameter's all-reduced gradient agree within the summation-order bound of
+/// <see cref="SummationOrder"/>, for VSE++, SCAN in both directions, the replicated-score variant and NAAF; a negative
+/// control (the captions' gradient not reduce-scattered) lands far outside it.
+/// </summary>
+public class DataParallelStepTests
+{
+    private const int BatchSize = 64;
+
+    private sealed record StepOutcome(double Loss, Dictionary<string, float[]> Gradients, Batch Batch);
+
+    private static ModelConfig Config(string kind, int vocab) => kind switch
+    {
+        "vsepp" => new VseConfig { ImgDim = 512, EmbedSize = 64, WordDim = 32, VocabSize = vocab },
+        "naaf" => new NaafConfig { ImgDim = 512, EmbedSize = 32, WordDim = 16, VocabSize = vocab },
+        "scan-i2t" => new ScanConfig { ImgDim = 512, EmbedSize = 32, WordDim = 16, VocabSize = vocab, CrossAttn = AttentionDirection.ImageToText, AggFunc = Aggregation.Mean },
+        _ => new ScanConfig { ImgDim = 512, EmbedSize = 32, WordDim = 16, VocabSize = vocab },
+    };
+
+    /// <summary>One step on the first batch of a seeded epoch; the gradients as the optimizer would see them (after the all-reduce).</summary>
+    private static StepOutcome Step(string kind, PrecompDataset data, ICommunicator ranks, Func<MatchingModel, TrainingRecipe, HingeObjective>? objective = null)
+    {
+        var config = Config(kind, data.Vocabulary.Count);
+        var model = (MatchingModel)config.Family.Create(config, new Rng(5));
+        var recipe = new TrainingRecipe { BatchSize = BatchSize, MaxViolation = true };
+        var obj = objective?.Invoke(model, recipe) ?? (kind == "scan-replicated" ? new ReplicatedScores(model, recipe) : model.Family.CreateObjective(model, recipe));
+        var batch = new BatchLoader(data, BatchSize, shuffle: true, new Rng(9)).Epoch(0, ranks.Rank, ranks.Size).First();
+        var reducer = new GradientReducer(model.Parameters());
+        var gradients = new Dictionary<string, float[]>();
+        var result = obj.Step(batch, new TrainingStep(0, 1, _ =>
+        {
+            reducer.AllReduce(ranks);
+            foreach (var (name, t) in model.NamedParameters()) gradients[name] = t.Grad!.ToArray();
+        }, ranks.Size > 1 ? ranks : null));
+        return new StepOutcome(result.Loss, gradients, batch);
+    }
+
+    private static PrecompDataset Open(string kind) => PrecompDataset.Open(TestData.Path(kind == "vsepp" ? "f8k-1k-precomp-global" : "f8k-1k-precomp"), "train",
+        Vocabulary.Load(TestData.Path("vocab", "f8k_precomp_vocab.json")), cancellationToken: TestContext.Current.CancellationToken);
+
+    private static StepOutcome[] OnRanks(int n, Func<ICommunicator, StepOutcome> step)
+    {
+        var outcomes = new StepOutcome[n];
+        InProcessWorld.RunAll(n, c => outcomes[c.Rank] = step(c));
+        return outcomes;
+    }
+
+    [Theory]
+    [InlineData("vsepp", 2)]
+    [InlineData("vsepp", 3)]
+    [InlineData("scan-t2i", 2)]
+    [InlineData("scan-t2i", 3)]
+    [InlineData("scan-i2t", 2)]
+    [InlineData("scan-replicated", 2)]
+    [InlineData("naaf", 2)]
+    public void Should_GiveTheOneProcessLossAndGradients_OfTheGlobalBatch(string kind, int n)
+    {
+        using var data = Open(kind);
+        var one = Step(kind, data, new SingleProcessCommunicator());
+        var ranks = OnRanks(n, c => Step(kind, data, c));
+        double tolerance = SummationOrder.Gradient(SummationOrder.Terms(BatchSize, one.Batch.MaxLength, data.Regions));
+        foreach (var r in ranks)
+        {
+            Assert.True(Math.Abs(r.Loss - one.Loss) <= tolerance * one.Loss, $"loss {r.Loss:R} vs one process {one.Loss:R}");
+            foreach (var (name, g) in one.Gradients)
+            {
+                double d = SummationOrder.RelativeDifference(r.Gradients[name], g);
+                Assert.True(d <= tolerance, $"{kind} x{n}: {name} differs by {d:E2} (relative), more than {tolerance:E2}");
+                // Every rank holds the same bits: the optimizer steps keep one model.
+                Assert.Equal(ranks[0].Gradients[name], r.Gradients[name]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Should_DifferFarBeyondTheTolerance_WhenTheCaptionsGradientIsNotReduceScattered()
+    {
+        // The negative control: each rank keeps only the gradient its own images give its captions. The text
+        // encoder's gradient then misses the other ranks' part, far more than any summation order could explain.
+        using var data = Open("scan-t2i");
+        var one = Step("scan-t2i", data, new SingleProcessCommunicator());
+        var ranks = OnRanks(2, c => Step("scan-t2i", data, c, (m, r) => new OwnCaptionGradientOnly(m, r)));
+        double tolerance = SummationOrder.Gradient(SummationOrder.Terms(BatchSize, one.Batch.MaxLength, data.Regions));
+        double d = SummationOrder.RelativeDifference(ranks[0].Gradients["txt_enc.rnn.weight_ih_l0"], one.Gradients["txt_enc.rnn.weight_ih_l0"]);
+        Assert.True(d > 100 * tolerance, $"the wrong gather differs by only {d:E2}");
+    }
+
+    [Fact]
+    public void Should_RefuseAScoreMatrixOfOneRanksRows()
+    {
+        using var data = Open("vsepp");
+        var errors = InProcessWorld.Run(2, c => Step("vsepp", data, c, (m, r) => new LocalScores(m, r)));
+        var e = Assert.IsType<InvalidOperationException>(errors[0]);
+        Assert.Contains("score through MatchingLoss", e.Message);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Should_DealEveryRankItsShareOfTheOneProcessBatch(int n)
+    {
+        // The data order does not depend on the ranks: rank r holds rows r, r + n, ... of the batch one process trains on.
+        using var data = Open("vsepp");
+        var single = new BatchLoader(data, 50, true, new Rng(3)).Epoch(0).Take(4).ToList();
+        for (int r = 0; r < n; r++)
+        {
+            var shares = new BatchLoader(data, 50, true, new Rng(3)).Epoch(0, r, n).Take(4).ToList();
+            for (int b = 0; b < 4; b++)
+            {
+                var rows = shares[b].Shard!.Rows(r);
+                Assert.Equal(rows.Select(j => single[b].CaptionIndices[j]), shares[b].CaptionIndices);
+                Assert.Equal(single[b].Lengths, shares[b].Shard!.GlobalLengths);
+                Assert.Equal(rows.SelectMany(j => single[b].Images.Data.Slice(j * data.FeatureDim, data.FeatureDim).ToArray()), shares[b].Images.ToArray());
+            }
+        }
+    }
+
+    /// <summary>Scores the whole matrix on every rank from gathered images and captions (what NAAF needs).</summary>
+    private sealed class ReplicatedScores(MatchingModel model, TrainingRecipe recipe) : HingeObjective(model, recipe)
+    {
+        protected override bool ScoresShardedByImage => false;
+    }
+
+    /// <summary>A wrong data-parallel loss: the captions are gathered as if every rank used them identically.</summary>
+    private sealed class OwnCaptionGradientOnly(MatchingModel model, TrainingRecipe recipe) : HingeObjective(model, recipe)
+    {
+        protected override Tensor Loss(Batch batch, TrainingStep step, IDictionary<string, double> terms)
+        {
+            var shard = batch.Shard!;
+            var rows = Enumerable.Range(0, shard.Ranks).Select(shard.Rows).ToArray();
+            var images = Model.EncodeImages(batch.Images);
+            var captions = Model.EncodeCaptions(batch.Tokens, batch.Lengths, batch.MaxLength);
+            var all = DistributedOps.AllGatherRows(step.Ranks!, captions, new RowLayout(rows, shard.GlobalSize, shard.GlobalLengths), GatheredUse.Replicated);
+            var mine = Model.Scores(images, all, shard.GlobalLengths);
+            return HingeLoss(DistributedOps.AllGatherRows(step.Ranks!, mine, new RowLayout(rows, shard.GlobalSize), GatheredUse.Replicated), step);
+        }
+    }
+
+    /// <summary>A family that forgot data-parallel training: it scores its own rows only.</summary>
+    private sealed class LocalScores(MatchingModel model, TrainingRecipe recipe) : HingeObjective(model, recipe)
+    {
+        protected override Tensor Loss(Batch batch, TrainingStep step, IDictionary<string, double> terms) =>
+            HingeLoss(Model.Scores(Model.EncodeImages(batch.Images), Model.EncodeCaptions(batch.Tokens, batch.Lengths, batch.MaxLength), batch.Lengths), step);
+    }
+}
