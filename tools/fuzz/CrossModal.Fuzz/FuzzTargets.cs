@@ -3,6 +3,7 @@ using CrossModal.Data;
 using CrossModal.Tensors;
 using CrossModal.Tensors.IO;
 using CrossModal.Text;
+using CrossModal.Search.Gallery;
 using CrossModal.Training;
 using CrossModal.Vision.Imaging;
 using CrossModal.Vision.Onnx;
@@ -17,14 +18,12 @@ namespace CrossModal.Fuzz;
 public static class FuzzTargets
 {
     /// <summary>
-    /// Formats not fuzzed yet, with the reason. HOOK (issue 20): the search index files do not exist yet; when their
-    /// reader lands, add an "index" target to <see cref="All"/> (seeds: small indexes written by our own writer;
-    /// mutations: <see cref="ByteMutations"/> plus a structure-aware one that keeps the header's lengths
-    /// consistent) and remove it from here.
+    /// Formats not fuzzed, with the reason: HNSW gallery sections are loaded by USearch's native library, where a
+    /// mutated graph could crash the process instead of throwing (exact and int8 galleries are fuzzed).
     /// </summary>
     public static IReadOnlyList<(string Name, string Reason)> Pending { get; } =
     [
-        ("index", "search index files: the index format does not exist yet (TODO in FuzzTargets.Pending)"),
+        ("index (hnsw)", "HNSW gallery sections go to USearch's native loader; a crash there ends the process, so the runner cannot fuzz it"),
     ];
 
     private static readonly string[] InertVocabulary = ["__main__.Vocabulary"];
@@ -181,6 +180,18 @@ public static class FuzzTargets
         },
         new FuzzTarget
         {
+            Name = "index",
+            CiInputs = 300,
+            Api = "GalleryIndex.Open (exact and int8 galleries), then a top-5 search of every collection",
+            Seeds = GeneratedSeeds.Galleries(),
+            Mutate = OneFile(Bytes),
+            OnDisk = true,
+            Parse = (input, dir) => ParseGallery(Path.Combine(dir, input.Files.Keys.Single())),
+            BytesPerInputByte = 64,
+            BudgetReason = "the item lists as UTF-16 strings, the metadata JSON, the vectors of a writable open at most once",
+        },
+        new FuzzTarget
+        {
             Name = "labelled-pairs",
             CiInputs = 200,
             Api = "CategoryDataset.Open (one of the split's files mutated)",
@@ -203,6 +214,19 @@ public static class FuzzTargets
             ? ["tensors/tensors.zip.pth.tar", "tensors/tensors.p4.zip.pth.tar", "vsepp/vsepp.zip.pth.tar", "scan_i2t_mean/scan_i2t_mean.zip.pth.tar"]
             : ["tensors/tensors.legacy.pth.tar", "vsepp/vsepp.legacy.pth.tar", "scan_t2i_lse/scan_t2i_lse.py2legacy.pth.tar", "scan_i2t_mean/scan_i2t_mean.legacy.pth.tar"];
         return files.Select(f => FuzzSeed.Single("checkpoints/" + f, File.ReadAllBytes(FuzzPaths.Fixture("checkpoints", f)))).ToList();
+    }
+
+    private static void ParseGallery(string path)
+    {
+        using var gallery = GalleryIndex.Open(path);
+        foreach (var c in new[] { gallery.Images, gallery.Captions })
+        {
+            if (c is null || c.Count == 0) continue;
+            var query = new float[c.Vectors.Dimension];
+            query[0] = 1;
+            int k = Math.Min(5, c.Count);
+            c.Vectors.Search(query, k, new int[k], new float[k]);
+        }
     }
 
     private static void ParseNpy(string path)

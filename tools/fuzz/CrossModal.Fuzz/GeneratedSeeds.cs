@@ -1,7 +1,12 @@
 using System.Text;
+using CrossModal.Data;
+using CrossModal.Models;
+using CrossModal.Models.Files;
 using CrossModal.Models.Objectives;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
+using CrossModal.Search;
+using CrossModal.Search.Gallery;
 using CrossModal.Tensors;
 using CrossModal.Tensors.IO;
 using CrossModal.Text;
@@ -84,6 +89,50 @@ public static class GeneratedSeeds
             Checkpoint.Save(Path.Combine(dir, "vsepp_checkpoint.safetensors"), vse, vocab, new HingeObjective(vse, new TrainingRecipe()), options, state);
             foreach (var f in Directory.GetFiles(dir).Order(StringComparer.Ordinal))
                 seeds.Add(FuzzSeed.Single("generated/" + Path.GetFileName(f), File.ReadAllBytes(f)));
+            return seeds;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Gallery index files written by our own writer from <see cref="PrecompSplit"/>: VSE++ (pooled vectors only) and
+    /// SCAN (with float16 row sets), each with the exact and the int8 structure, images and captions. HNSW galleries
+    /// are not seeds: their graph section goes to USearch's native loader, which a mutated file could crash (the
+    /// runner fuzzes managed parsers; see tools/fuzz/README.md).
+    /// </summary>
+    public static IReadOnlyList<FuzzSeed> Galleries()
+    {
+        string dir = Directory.CreateTempSubdirectory("crossmodal-fuzz-seeds-").FullName;
+        try
+        {
+            foreach (var (name, bytes) in PrecompSplit().Files) File.WriteAllBytes(Path.Combine(dir, name), bytes);
+            string vocab = CaptionVocabulary.ToJson();
+            var seeds = new List<FuzzSeed>();
+            MatchingModel[] models =
+            [
+                new VseModel(new VseConfig { ImgDim = 4, EmbedSize = 5, WordDim = 3, VocabSize = CaptionVocabulary.Count }, new Rng(17)),
+                new ScanModel(new ScanConfig { ImgDim = 4, EmbedSize = 5, WordDim = 3, VocabSize = CaptionVocabulary.Count }, new Rng(18)),
+            ];
+            foreach (var model in models)
+            {
+                string checkpoint = Path.Combine(dir, model.Family.Name + ".safetensors");
+                ModelFile.Save(checkpoint, model, vocab);
+                var handle = ModelHandle.Load(checkpoint);
+                using var data = PrecompDataset.Open(dir, "train", handle.Vocabulary);
+                foreach (var kind in new[] { VectorIndexKind.Exact, VectorIndexKind.Int8 })
+                {
+                    string path = Path.Combine(dir, $"{model.Family.Name}_{kind.ToString().ToLowerInvariant()}.index");
+                    using (var gallery = GalleryIndex.Create(handle, CheckpointIdentity.Of(checkpoint), kind, data.Regions, data.FeatureDim, withCaptions: true))
+                    {
+                        GalleryBuilder.AddPrecomp(gallery, handle, data, "images");
+                        gallery.Save(path);
+                    }
+                    seeds.Add(FuzzSeed.Single("generated/" + Path.GetFileName(path), File.ReadAllBytes(path)));
+                }
+            }
             return seeds;
         }
         finally
