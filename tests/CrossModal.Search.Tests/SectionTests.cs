@@ -152,6 +152,31 @@ public class SectionTests
         Assert.Contains("the header says", Assert.Throws<InvalidDataException>(() => VectorIndexSection.Read(new MemoryStream(count), "c")).Message);
     }
 
+    [Fact]
+    public void Should_RefuseADamagedHnswGraph_BeforeUSearchReadsIt()
+    {
+        using var index = Build(VectorIndexKind.Hnsw);
+        var stream = new MemoryStream();
+        index.Save(stream);
+        var bytes = stream.ToArray();
+        // Section header (64) + HNSW parameters (64), then USearch's own bytes: flip one in their middle.
+        long usearch = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(64 + 16));
+        var damaged = (byte[])bytes.Clone();
+        damaged[128 + usearch / 2] ^= 0x40;
+        var read = Assert.Throws<InvalidDataException>(() => VectorIndexSection.Read(new MemoryStream(damaged), "g.bin"));
+        Assert.Contains("g.bin: damaged HNSW index", read.Message);
+        string path = Path.Combine(Path.GetTempPath(), $"crossmodal-damaged-{Guid.NewGuid():N}.bin");
+        try
+        {
+            File.WriteAllBytes(path, damaged);
+            Assert.Contains("damaged HNSW index", Assert.Throws<InvalidDataException>(() => VectorIndexSection.Map(path)).Message);
+            File.WriteAllBytes(path, bytes); // the undamaged file still opens: the check is not what fails
+            using var mapped = VectorIndexSection.Map(path);
+            AssertSameResults(index, mapped);
+        }
+        finally { File.Delete(path); }
+    }
+
     private static void FixCrc(byte[] b) =>
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(40), CrossModal.Tensors.IO.Crc32.Compute(b.AsSpan(0, 40)));
 

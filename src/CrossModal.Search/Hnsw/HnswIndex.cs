@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Cloud.Unum.USearch;
 using CrossModal.Search.IO;
+using CrossModal.Tensors.IO;
 using CrossModal.Tensors.Threading;
 
 namespace CrossModal.Search.Hnsw;
@@ -235,6 +236,10 @@ public sealed unsafe class HnswIndex : IVectorIndex
     /// serialised index (u64 at byte 16), zero-padded to 64 bytes; then that many bytes as USearch's save wrote
     /// them, padded to 64.
     /// </summary>
+    // The payload starts with 64 bytes of parameters: M, efConstruction, efSearch (uint32 each), 4 zero bytes, the
+    // USearch byte count (int64) and a CRC-32 (uint32) of parameter bytes 0..23 followed by the USearch bytes, then
+    // zeros. The CRC is checked before anything reaches USearch's native loader, which trusts its input: a damaged file
+    // is one error, not a crash.
     private const int ParamsBytes = 64;
 
     /// <inheritdoc/>
@@ -250,20 +255,28 @@ public sealed unsafe class HnswIndex : IVectorIndex
         BinaryPrimitives.WriteUInt32LittleEndian(p[4..], (uint)Options.EfConstruction);
         BinaryPrimitives.WriteUInt32LittleEndian(p[8..], (uint)EfSearch);
         BinaryPrimitives.WriteInt64LittleEndian(p[16..], (long)length);
-        stream.Write(p);
         // Serialised through a native buffer: USearch's C API writes to a path or to memory only.
         byte* buffer = (byte*)NativeMemory.Alloc(length);
         try
         {
             USearchNative.SaveBuffer(handle, buffer, length, out error);
             USearchNative.Check(error, "save_buffer");
+            BinaryPrimitives.WriteUInt32LittleEndian(p[24..], Checksum(Crc32.Compute(p[..24]), buffer, (long)length));
+            stream.Write(p);
             SectionIO.Write(stream, buffer, (long)length);
         }
         finally { NativeMemory.Free(buffer); }
         SectionIO.WritePadding(stream, (long)length);
     }
 
-    private static (HnswOptions Options, long Length) ReadParams(ReadOnlySpan<byte> p, SectionHeader header, string source)
+    private static uint Checksum(uint crc, byte* data, long length)
+    {
+        for (long at = 0; at < length; at += 1 << 30)
+            crc = Crc32.Append(crc, new ReadOnlySpan<byte>(data + at, (int)Math.Min(1 << 30, length - at)));
+        return crc;
+    }
+
+    private static (HnswOptions Options, long Length, uint Crc, uint ParamsCrc) ReadParams(ReadOnlySpan<byte> p, SectionHeader header, string source)
     {
         uint m = BinaryPrimitives.ReadUInt32LittleEndian(p);
         uint efc = BinaryPrimitives.ReadUInt32LittleEndian(p[4..]);
@@ -273,12 +286,15 @@ public sealed unsafe class HnswIndex : IVectorIndex
             throw new InvalidDataException($"{source}: HNSW parameters M={m}, efConstruction={efc}, efSearch={efs} are out of range.");
         if (length <= 0 || header.PayloadLength != ParamsBytes + SectionIO.Padded(length))
             throw new InvalidDataException($"{source}: an HNSW section with a {length}-byte USearch index has a payload of {ParamsBytes + SectionIO.Padded(length)} bytes, the header says {header.PayloadLength}.");
-        return (new HnswOptions { M = (int)m, EfConstruction = (int)efc, EfSearch = (int)efs }, length);
+        return (new HnswOptions { M = (int)m, EfConstruction = (int)efc, EfSearch = (int)efs }, length, BinaryPrimitives.ReadUInt32LittleEndian(p[24..]), Crc32.Compute(p[..24]));
     }
 
     /// <summary>Opens USearch's serialised bytes (copied into the index, or viewed in place) and checks them against the header.</summary>
-    private static HnswIndex Open(SectionHeader header, HnswOptions options, byte* data, long length, bool view, string source)
+    private static HnswIndex Open(SectionHeader header, HnswOptions options, byte* data, long length, (uint Recorded, uint Params) crc, bool view, string source)
     {
+        uint actual = Checksum(crc.Params, data, length);
+        if (actual != crc.Recorded)
+            throw new InvalidDataException($"{source}: damaged HNSW index: the CRC-32 of its parameters and {length} USearch bytes is {actual:x8}, recorded {crc.Recorded:x8}.");
         nint handle = Create(header.Dimension, options.M, options.EfConstruction, options.EfSearch);
         try
         {
@@ -309,13 +325,13 @@ public sealed unsafe class HnswIndex : IVectorIndex
     {
         Span<byte> p = stackalloc byte[ParamsBytes];
         fixed (byte* pp = p) SectionIO.ReadExactly(stream, pp, ParamsBytes, source);
-        var (options, length) = ReadParams(p, header, source);
+        var (options, length, crc, paramsCrc) = ReadParams(p, header, source);
         byte* buffer = (byte*)NativeMemory.Alloc((nuint)length);
         try
         {
             SectionIO.ReadExactly(stream, buffer, length, source);
             SectionIO.SkipPadding(stream, length, source);
-            return Open(header, options, buffer, length, view: false, source);
+            return Open(header, options, buffer, length, (crc, paramsCrc), view: false, source);
         }
         finally { NativeMemory.Free(buffer); }
     }
@@ -325,8 +341,8 @@ public sealed unsafe class HnswIndex : IVectorIndex
     {
         if (available < header.PayloadLength)
             throw new InvalidDataException($"{source}: truncated vector index section: {header.PayloadLength} payload bytes expected, {available} remain.");
-        var (options, length) = ReadParams(new ReadOnlySpan<byte>(payload, ParamsBytes), header, source);
-        var index = Open(header, options, payload + ParamsBytes, length, view: true, source);
+        var (options, length, crc, paramsCrc) = ReadParams(new ReadOnlySpan<byte>(payload, ParamsBytes), header, source);
+        var index = Open(header, options, payload + ParamsBytes, length, (crc, paramsCrc), view: true, source);
         index._owner = owner;
         return index;
     }

@@ -99,9 +99,7 @@ public static class GeneratedSeeds
 
     /// <summary>
     /// Gallery index files written by our own writer from <see cref="PrecompSplit"/>: VSE++ (pooled vectors only) and
-    /// SCAN (with float16 row sets), each with the exact and the int8 structure, images and captions. HNSW galleries
-    /// are not seeds: their graph section goes to USearch's native loader, which a mutated file could crash (the
-    /// runner fuzzes managed parsers; see tools/fuzz/README.md).
+    /// SCAN (with float16 row sets), each with the exact, int8 and HNSW structures, images and captions.
     /// </summary>
     public static IReadOnlyList<FuzzSeed> Galleries()
     {
@@ -122,7 +120,7 @@ public static class GeneratedSeeds
                 ModelFile.Save(checkpoint, model, vocab);
                 var handle = ModelHandle.Load(checkpoint);
                 using var data = PrecompDataset.Open(dir, "train", handle.Vocabulary);
-                foreach (var kind in new[] { VectorIndexKind.Exact, VectorIndexKind.Int8 })
+                foreach (var kind in new[] { VectorIndexKind.Exact, VectorIndexKind.Int8, VectorIndexKind.Hnsw })
                 {
                     string path = Path.Combine(dir, $"{model.Family.Name}_{kind.ToString().ToLowerInvariant()}.index");
                     using (var gallery = GalleryIndex.Create(handle, CheckpointIdentity.Of(checkpoint), kind, data.Regions, data.FeatureDim, withCaptions: true))
