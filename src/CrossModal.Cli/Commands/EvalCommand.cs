@@ -88,7 +88,7 @@ internal static class EvalCommand
     private static int TwoStage(List<ModelHandle> models, PrecompDataset dataset, int k, string? prerankPath, string? vocab, string? jsonPath)
     {
         if (models.Count != 1) throw new ArgumentException("--two-stage evaluates one checkpoint.");
-        if (k < 1) throw new ArgumentException($"--k must be at least 1, got {k}.");
+        if (k < 1) throw new ArgumentException($"--rerank must be at least 1, got {k}.");
         var prerank = prerankPath is null ? null : ModelHandle.Load(prerankPath, vocab);
         if (prerank is not null && !SameWords(prerank.Vocabulary, models[0].Vocabulary))
             throw new CliException($"{prerankPath}: its vocabulary differs from the checkpoint's; both must read the same captions.");

@@ -59,22 +59,25 @@ internal static class TrainCommand
             TextWriter log = !session.IsRoot ? TextWriter.Null : asJson ? Console.Error : Console.Out;
             var ranks = session.Ranks;
             string where = $"{Parallelism.Threads} threads{(ranks.Size > 1 ? $" x {ranks.Size} ranks" : "")}";
-            if (p.GetValue(resume) is null && Setup(p) is { Family.Task: RetrievalTask.Category } run)
+            // A new run's family, configuration and options (null when resuming: the checkpoint holds them).
+            Run? run = p.GetValue(resume) is null ? Setup(p) : null;
+            if (run is { Family.Task: RetrievalTask.Category } categoryRun)
             {
                 if (ranks.Size > 1) throw new CliException("category-level models train in one process, not under mpirun.");
-                return TrainCategory(p, category, run.Options, run.Config, log, asJson);
+                return TrainCategory(p, category, categoryRun.Options, categoryRun.Config, log, asJson);
             }
             // Every rank checks the options and opens the data; a failure on any rank ends all of them with its message.
-            var trainer = Agreement.Run(ranks, () => Open(p, ranks, log, where), t => t.Dispose());
+            var trainer = Agreement.Run(ranks, () => Open(p, run, ranks, log, where), t => t.Dispose());
             using (trainer)
                 return RunTrainer(trainer, asJson, session.IsRoot);
         }
 
-        Trainer Open(ParseResult p, ICommunicator ranks, TextWriter log, string where)
+        Trainer Open(ParseResult p, Run? run, ICommunicator ranks, TextWriter log, string where)
         {
             Trainer trainer;
-            if (p.GetValue(resume) is { } resumePath)
+            if (run is not var (family, config, options))
             {
+                string resumePath = p.GetValue(resume)!;
                 // The checkpoint intervals may change on resume (a slower machine); the rest is the run's own.
                 double? minutes = p.GetResult(checkpointMinutes) is { Implicit: false } ? p.GetValue(checkpointMinutes) : null;
                 int? steps = p.GetResult(checkpointSteps) is { Implicit: false } ? p.GetValue(checkpointSteps) : null;
@@ -83,7 +86,6 @@ internal static class TrainCommand
             }
             else
             {
-                var (family, config, options) = Setup(p);
                 category.RejectFor(p, family);
                 Vocabulary? vocabulary = p.GetValue(vocab) is { } vocabPath ? VocabularyFile.Load(vocabPath)
                     : family.Task == RetrievalTask.Instance ? throw new CliException("--vocab is required (a SCAN vocabulary JSON), unless --resume is given.") : null;
@@ -94,7 +96,7 @@ internal static class TrainCommand
         }
 
         // The family, its configuration and the run's options from --model/--preset, the family flags and the rest.
-        (ModelFamily Family, ModelConfig Config, TrainOptions Options) Setup(ParseResult p)
+        Run Setup(ParseResult p)
         {
             string dataPath = p.GetValue(data) ?? throw new CliException("--data is required (a precomp or labelled-pairs folder), unless --resume is given.");
             string outPath = p.GetValue(output) ?? throw new CliException("--out is required (the output folder), unless --resume is given.");
@@ -110,9 +112,12 @@ internal static class TrainCommand
             var options = new TrainOptions { DataPath = dataPath, OutputPath = outPath, Recipe = recipe, Seed = p.GetValue(seed), MaxBatchesPerEpoch = p.GetValue(maxBatches),
                 CheckpointMinutes = p.GetValue(checkpointMinutes), CheckpointSteps = p.GetValue(checkpointSteps),
             };
-            return (family, config, options);
+            return new Run(family, config, options);
         }
     }
+
+    /// <summary>What a new run trains: the family, its configuration and the run's options.</summary>
+    private sealed record Run(ModelFamily Family, ModelConfig Config, TrainOptions Options);
 
     /// <summary>A category-level model: one run, or one run per seen/unseen split (each in its own folder).</summary>
     private static int TrainCategory(ParseResult p, CategoryTrainOptions category, TrainOptions options, ModelConfig config, TextWriter log, bool asJson)
