@@ -5,6 +5,7 @@ using CrossModal.Tensors.Threading;
 namespace CrossModal.Search.Tests;
 
 [Trait("Category", "Kernel")]
+[Collection(CrossModal.Tests.ThreadCountCollection.Name)]
 public class ExactIndexTests
 {
     private static ExactIndex Index(float[] gallery, int d)

@@ -4,6 +4,7 @@ using CrossModal.Tensors.Threading;
 
 namespace CrossModal.Search.Tests;
 
+[Collection(CrossModal.Tests.ThreadCountCollection.Name)]
 public class HnswIndexTests
 {
     private static HnswIndex Build(float[] gallery, int d, HnswOptions? options = null)

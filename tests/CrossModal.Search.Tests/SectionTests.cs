@@ -7,6 +7,7 @@ using CrossModal.Tensors.Threading;
 namespace CrossModal.Search.Tests;
 
 /// <summary>Serialised sections: round trips (read and mapped) of every kind, embedding, and bad files.</summary>
+[Collection(CrossModal.Tests.ThreadCountCollection.Name)]
 public class SectionTests
 {
     private const int N = 300, D = 24;

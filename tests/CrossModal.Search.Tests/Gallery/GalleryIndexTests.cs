@@ -3,6 +3,7 @@ using CrossModal.Tensors.Threading;
 
 namespace CrossModal.Search.Tests.Gallery;
 
+[Collection(CrossModal.Tests.ThreadCountCollection.Name)]
 public class GalleryIndexTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

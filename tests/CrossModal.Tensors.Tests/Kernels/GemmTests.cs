@@ -4,6 +4,7 @@ using CrossModal.Tensors.Threading;
 namespace CrossModal.Tensors.Tests.Kernels;
 
 [Trait("Category", "Kernel")]
+[Collection(CrossModal.Tests.ThreadCountCollection.Name)]
 public class GemmTests
 {
     public static TheoryData<int, int, int> Shapes => new()

@@ -11,6 +11,7 @@ namespace CrossModal.Tensors.Tests.Nn;
 /// step at a time must reproduce every output of the fused sequence kernel) and against finite differences.
 /// </summary>
 [Trait("Category", "Kernel")]
+[Collection(CrossModal.Tests.ThreadCountCollection.Name)]
 public class GruCellTests
 {
     [Theory]

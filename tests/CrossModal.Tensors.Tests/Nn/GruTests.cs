@@ -7,6 +7,7 @@ using CrossModal.Tests;
 namespace CrossModal.Tensors.Tests.Nn;
 
 [Trait("Category", "Kernel")]
+[Collection(CrossModal.Tests.ThreadCountCollection.Name)]
 public class GruTests
 {
     /// <summary>PyTorch's GRU equations for one sequence, written out with scalar loops (double precision).</summary>
