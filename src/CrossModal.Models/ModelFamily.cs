@@ -41,6 +41,12 @@ public abstract class ModelFamily
     /// <summary>How validation picks the best model (rsum by default; VSRN uses R1+R5; category models mAP).</summary>
     public virtual ValidationMeasure ValidationMeasure => ValidationMeasure.Rsum;
 
+    /// <summary>
+    /// Objective terms (keys of metrics.jsonl's "terms") that training_curve.svg draws per epoch in a second panel
+    /// under the loss: values that are not losses but show how training went (NAAF's learned threshold). None by default.
+    /// </summary>
+    public virtual IReadOnlyList<string> CurveTerms => Array.Empty<string>();
+
     /// <summary>A freshly initialised model for <paramref name="config"/> (one of this family's records), drawing from <paramref name="rng"/>.</summary>
     public abstract RetrievalModel Create(ModelConfig config, Rng rng);
 

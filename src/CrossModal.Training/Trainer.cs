@@ -380,7 +380,7 @@ public sealed class Trainer : IDisposable
             Persist(() =>
             {
                 File.AppendAllText(Path.Combine(_options.OutputPath, MetricsName), record.ToJsonLine() + "\n");
-                TrainingCurve.Write(Path.Combine(_options.OutputPath, CurveName), _history);
+                TrainingCurve.Write(Path.Combine(_options.OutputPath, CurveName), _history, _model.Family.CurveTerms);
             });
         EpochCompleted?.Invoke(record);
     }

@@ -7,17 +7,26 @@ namespace CrossModal.Training;
 
 /// <summary>
 /// Writes training_curve.svg: mean training loss per batch (left axis) and validation rsum (right axis) per
-/// epoch, as plain SVG (no native dependencies).
+/// epoch, as plain SVG (no native dependencies); below it, when the family names curve terms
+/// (<see cref="ModelFamily.CurveTerms"/>, e.g. NAAF's threshold), a second panel with their per-epoch values.
 /// </summary>
 public static class TrainingCurve
 {
-    /// <summary>Writes the plot of the epoch-end records of <paramref name="records"/> to <paramref name="path"/> (atomically).</summary>
-    public static void Write(string path, IReadOnlyList<EpochRecord> records)
+    private static readonly string[] TermColours = ["#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+
+    /// <summary>
+    /// Writes the plot of the epoch-end records of <paramref name="records"/> to <paramref name="path"/> (atomically),
+    /// with <paramref name="panelTerms"/> (terms of the records) in a second panel when any record has one of them.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<EpochRecord> records, IReadOnlyList<string>? panelTerms = null)
     {
         var epochs = records.Where(r => r.Iteration is null).ToList();
         string measure = epochs.Count > 0 ? ConfigJson.EnumName(epochs[^1].Validation.Measure) : "rsum";
-        const int w = 720, h = 400, left = 70, right = 70, top = 40, bottom = 50;
-        int pw = w - left - right, ph = h - top - bottom;
+        var terms = (panelTerms ?? []).Where(t => epochs.Any(e => e.Terms.ContainsKey(t))).ToList();
+        const int w = 720, left = 70, right = 70, top = 40, bottom = 50, ph = 310, panel = 200;
+        // The terms' panel sits under the main one, below its epoch labels (panelTop), with its own epoch labels.
+        int panelTop = top + ph + 40, h = (terms.Count > 0 ? panelTop + panel : top + ph) + bottom;
+        int pw = w - left - right;
         var sb = new StringBuilder();
         var ci = CultureInfo.InvariantCulture;
         sb.Append(ci, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n");
@@ -40,14 +49,37 @@ public static class TrainingCurve
                 sb.Append(ci, $"<text x=\"{left - 6}\" y=\"{fy + 4:F1}\" text-anchor=\"end\" fill=\"#1f77b4\">{lossMin + (lossMax - lossMin) * t / 4:G4}</text>\n");
                 sb.Append(ci, $"<text x=\"{w - right + 6}\" y=\"{fy + 4:F1}\" fill=\"#d62728\">{rMin + (rMax - rMin) * t / 4:F1}</text>\n");
             }
+            int[] labelRows = terms.Count > 0 ? [top + ph, panelTop + panel] : [top + ph];
             for (int i = 0; i < n; i += Math.Max(1, n / 10))
-                sb.Append(ci, $"<text x=\"{x(i):F1}\" y=\"{top + ph + 18}\" text-anchor=\"middle\">{epochs[i].Epoch}</text>\n");
+                foreach (int below in labelRows)
+                    sb.Append(ci, $"<text x=\"{x(i):F1}\" y=\"{below + 18}\" text-anchor=\"middle\">{epochs[i].Epoch}</text>\n");
+            if (terms.Count > 0) TermPanel(sb, epochs, terms, x, left, panelTop, pw, panel);
         }
         sb.Append(ci, $"<text x=\"{w / 2}\" y=\"{h - 12}\" text-anchor=\"middle\">epoch</text>\n");
+        if (terms.Count > 0)
+            for (int t = 0; t < terms.Count; t++)
+                sb.Append(ci, $"<text x=\"{left + 10 + 110 * t}\" y=\"{panelTop + 16}\" fill=\"{TermColours[t % TermColours.Length]}\">{terms[t]}</text>\n");
         sb.Append(ci, $"<text x=\"16\" y=\"{top + ph / 2}\" fill=\"#1f77b4\" transform=\"rotate(-90 16 {top + ph / 2})\" text-anchor=\"middle\">training loss (mean per batch)</text>\n");
         sb.Append(ci, $"<text x=\"{w - 14}\" y=\"{top + ph / 2}\" fill=\"#d62728\" transform=\"rotate(90 {w - 14} {top + ph / 2})\" text-anchor=\"middle\">validation {measure}</text>\n");
         sb.Append("</svg>\n");
         AtomicFile.WriteAllText(path, sb.ToString());
+    }
+
+    // The second panel: each term's per-epoch mean (terms absent from a record are skipped), on one left axis.
+    private static void TermPanel(StringBuilder sb, List<EpochRecord> epochs, List<string> terms, Func<int, double> x, int left, int top, int pw, int ph)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var (lo, hi) = Range(terms.SelectMany(t => epochs.Where(e => e.Terms.ContainsKey(t)).Select(e => e.Terms[t])));
+        double y(double v) => top + ph - (v - lo) / (hi - lo) * ph;
+        sb.Append(ci, $"<rect x=\"{left}\" y=\"{top}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#888\"/>\n");
+        for (int t = 0; t < terms.Count; t++)
+        {
+            var points = epochs.Select((e, i) => (i, e)).Where(p => p.e.Terms.ContainsKey(terms[t])).Select(p => (x(p.i), y(p.e.Terms[terms[t]])));
+            Polyline(sb, points, TermColours[t % TermColours.Length]);
+        }
+        for (int t = 0; t <= 4; t++)
+            sb.Append(ci, $"<text x=\"{left - 6}\" y=\"{top + ph - ph * t / 4.0 + 4:F1}\" text-anchor=\"end\">{lo + (hi - lo) * t / 4:G4}</text>\n");
+        sb.Append(ci, $"<text x=\"16\" y=\"{top + ph / 2}\" transform=\"rotate(-90 16 {top + ph / 2})\" text-anchor=\"middle\">epoch mean</text>\n");
     }
 
     private static (double Min, double Max) Range(IEnumerable<double> values)

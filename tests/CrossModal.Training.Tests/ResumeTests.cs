@@ -59,7 +59,7 @@ public class ResumeTests
         foreach (var line in lines)
         {
             var terms = System.Text.Json.Nodes.JsonNode.Parse(line)!["terms"]!.AsObject();
-            foreach (var key in new[] { "hinge", "thres", "thres_safe", "thres_updates" }) Assert.True(terms.ContainsKey(key), $"{key} missing in {line}");
+            foreach (var key in new[] { "hinge", "thres", "thres_safe", "mean_pos", "stnd_pos", "mean_neg", "stnd_neg", "thres_updates" }) Assert.True(terms.ContainsKey(key), $"{key} missing in {line}");
         }
     }
 

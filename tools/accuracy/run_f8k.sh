@@ -4,9 +4,11 @@
 # lr 5e-4 decayed at 10, batch 128) on f8k-1k-precomp, 3 seeds each, trained with the defaults of the papers by
 # CrossModal and by the PyTorch reference (tools/reference/train_reference.py, same data, same hyper-parameters),
 # evaluated on the test split. tools/accuracy/pytorch_eval.py scores any of our checkpoints with the reference's code.
-#   [SEEDS="1 2 3"] [CONFIGS="vsepp scan vsepp-regions naaf"] [THREADS=N] tools/accuracy/run_f8k.sh OUT_DIR [ours|reference|both]
+#   [SEEDS="1 2 3"] [CONFIGS="vsepp scan vsepp-regions naaf"] [THREADS=N] [NAAF_EPOCHS=E NAAF_LR_UPDATE=U] \
+#     tools/accuracy/run_f8k.sh OUT_DIR [ours|reference|both]
 # CONFIGS picks the groups to run (scan = t2i AVG, i2t LSE and their ensemble); THREADS sets both sides' thread count
-# (default: ours all cores, PyTorch its default).
+# (default: ours all cores, PyTorch its default); NAAF_EPOCHS/NAAF_LR_UPDATE shorten NAAF's schedule on both sides
+# (default 20/10). Each run's wall and CPU time go to <config>_seed<k>.time (GNU time, when installed).
 # Results: OUT_DIR/{ours,reference}/<config>_seed<k>.json (test metrics); summarise with tools/accuracy/summarize.py.
 # Rerunning skips finished runs; an interrupted run continues from its last checkpoint: ours from
 # <config>_seed<k>/checkpoint.safetensors (saved at every epoch end and every 10 minutes), the reference from its last
@@ -18,6 +20,12 @@ seeds=${SEEDS:-1 2 3}
 configs=" ${CONFIGS:-vsepp scan vsepp-regions naaf} "
 threads=${THREADS:-}
 want() { [[ $configs == *" $1 "* ]]; }
+naaf_schedule="--num-epochs ${NAAF_EPOCHS:-20} --lr-update ${NAAF_LR_UPDATE:-10}"
+# timed FILE COMMAND...: runs COMMAND, appending its wall and CPU seconds to FILE (resumed runs add a line).
+timed() {
+  local file=$1; shift
+  if [ -x /usr/bin/time ]; then /usr/bin/time -a -o "$file" -f "wall %e s, user %U s, sys %S s" "$@"; else "$@"; fi
+}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 data=${CROSSMODAL_DATA:-$repo/../shared/data}
 vocab=$data/vocab/f8k_precomp_vocab.json
@@ -36,9 +44,9 @@ if [ "$which" != reference ]; then
     [ -f "$o/$name.json" ] && return
     if [ ! -f "$o/$name/trained" ]; then
       if [ -f "$o/$name/checkpoint.safetensors" ]; then
-        "$cm" train --resume "$o/$name/checkpoint.safetensors" $t >> "$o/$name.log"
+        timed "$o/$name.time" "$cm" train --resume "$o/$name/checkpoint.safetensors" $t >> "$o/$name.log"
       else
-        "$cm" train "$@" $t --data "$d" --vocab "$vocab" --out "$o/$name" > "$o/$name.log"
+        timed "$o/$name.time" "$cm" train "$@" $t --data "$d" --vocab "$vocab" --out "$o/$name" > "$o/$name.log"
       fi
       touch "$o/$name/trained"
     fi
@@ -58,7 +66,7 @@ if [ "$which" != reference ]; then
     if want vsepp-regions; then ours "vsepp-regions_seed$seed" "$data/f8k-1k-precomp" --model vsepp --seed "$seed"; fi
   done
   for seed in $seeds; do
-    if want naaf; then ours "naaf_seed$seed" "$data/f8k-1k-precomp" --preset naaf-f30k --seed "$seed"; fi
+    if want naaf; then ours "naaf_seed$seed" "$data/f8k-1k-precomp" --preset naaf-f30k $naaf_schedule --seed "$seed"; fi
   done
 fi
 
@@ -82,7 +90,7 @@ if [ "$which" != ours ]; then
       [ -f "$o/vsepp-regions_seed$seed.json" ] || $ref --model vsepp --data "$data/f8k-1k-precomp" --vocab "$vocab" --seed "$seed" --out "$o/vsepp-regions_seed$seed.json" > "$o/vsepp-regions_seed$seed.log"
     fi
     if want naaf; then  # train_reference.py's NAAF defaults are the naaf-f30k recipe (lambda 20, 20 epochs, lr 5e-4 decayed at 10, batch 128)
-      [ -f "$o/naaf_seed$seed.json" ] || $ref --model naaf --data "$data/f8k-1k-precomp" --vocab "$vocab" --seed "$seed" \
+      [ -f "$o/naaf_seed$seed.json" ] || timed "$o/naaf_seed$seed.time" $ref --model naaf $naaf_schedule --data "$data/f8k-1k-precomp" --vocab "$vocab" --seed "$seed" \
         --out "$o/naaf_seed$seed.json" --sims-out "$o/naaf_seed$seed.npy" >> "$o/naaf_seed$seed.log"
     fi
   done

@@ -34,6 +34,9 @@ public sealed class NaafFamily : ModelFamily<NaafConfig, NaafModel>
             c => c with { LambdaSoftmax = 20f, Alpha = 2f, EmbedSize = 1024 },
             r => r with { MaxViolation = true, NumEpochs = 20, LrUpdate = 10, LearningRate = 5e-4f, BatchSize = batch });
 
+    /// <summary>training_curve.svg also plots the learned threshold: the training (thres) and the test-time one (thres_safe).</summary>
+    public override IReadOnlyList<string> CurveTerms { get; } = ["thres", "thres_safe"];
+
     /// <inheritdoc/>
     public override NaafModel Create(NaafConfig config, Rng rng) => new(config, rng);
 

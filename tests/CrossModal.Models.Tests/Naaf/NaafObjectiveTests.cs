@@ -36,6 +36,11 @@ public class NaafObjectiveTests
         Assert.Equal(0, result.Terms["thres"]);
         Assert.Equal(0, result.Terms["thres_safe"]);
         Assert.Equal(0, result.Terms["thres_updates"]);
+        // Without an update the distribution statistics keep the values set above (only thres/thres_safe are reset).
+        Assert.Equal(0.5f, result.Terms["mean_pos"]);
+        Assert.Equal(0.1f, result.Terms["stnd_pos"]);
+        Assert.Equal(0.2f, result.Terms["mean_neg"]);
+        Assert.Equal(0.1f, result.Terms["stnd_neg"]);
         Assert.Equal(0.4f, model.LastMining!.ThresholdUsed[0]);
         Assert.NotEqual(before, model.StateDict().Single(e => e.Name == "img_enc.fc.weight").Tensor.ToArray());
     }
