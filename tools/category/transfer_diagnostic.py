@@ -16,7 +16,8 @@ so "what a model loses by not seeing a class" is measured for both. Then, for th
 unseen classes' information lives in the 64-d code: mAP from the component of the codes in the span of the
 classifier's 5 seen-class directions, and from its orthogonal complement; and the share of the unseen items' code
 variance in that span. MASLN codes are computed here from the checkpoints' tensors (standardise, fc1, ReLU, fc2,
-tanh), checked against `crossmodal eval` through the split models' mAP in RUNS/.../eval.json.
+tanh), checked against `crossmodal eval` through the split models' mAP in RUNS/.../eval.json. Last, the same
+span analysis for the standard protocol's models on all test pairs, next to the classifier's own posteriors.
 """
 import json
 import os
@@ -117,6 +118,37 @@ def main():
     for r in first:
         print(f"| {r['unseen']} | " + " | ".join(f"{r[k]:.3f}" for k in keys) + " |")
     print("| mean | " + " | ".join(f"{mean(first, k):.3f}" for k in keys) + " |")
+    m, n = standard_protocol(runs, row_names[0], arrays)
+    print(f"\n{row_names[0]}, standard protocol (all test pairs, mean of {n} seeds): codes {m[0]:.3f}, their component in "
+          f"the classifier's span {m[1]:.3f}, its complement {m[2]:.3f}, code variance in the span {m[3]:.2f}, the "
+          f"classifier's posteriors as codes {m[4]:.3f}")
+
+
+def standard_protocol(runs, row, data_arrays):
+    """The standard protocol's models of ROW on all test pairs: mAP of the codes, of their component in the span of
+    the classifier's rows and of its complement, the code variance in that span, and of the classifier's own
+    posteriors used as codes (what semantic matching ranks by)."""
+    _, _, _, xte, yte, lte = data_arrays
+    std_dir = os.path.join(runs, row + "-standard")
+    out = []
+    for s in sorted(os.listdir(std_dir)):
+        if not (s.startswith("seed-") and os.path.isdir(os.path.join(std_dir, s))):
+            continue
+        t = safetensors(os.path.join(std_dir, s, "model_best.safetensors"))
+        ci, ct = codes(t, "img_enc", xte), codes(t, "txt_enc", yte)
+        q, _ = np.linalg.qr(t["classifier.weight"].T)
+        proj = lambda c: c @ q @ q.T                               # noqa: E731
+
+        def posteriors(c):
+            z = c @ t["classifier.weight"].T + t["classifier.bias"]
+            e = np.exp(z - z.max(1, keepdims=True))
+            return e / e.sum(1, keepdims=True)
+
+        cc = np.vstack([ci, ct])
+        cc = cc - cc.mean(0)
+        out.append([mean_map(ci, ct, lte), mean_map(proj(ci), proj(ct), lte), mean_map(ci - proj(ci), ct - proj(ct), lte),
+                    float(((cc @ q) ** 2).sum() / (cc ** 2).sum()), mean_map(posteriors(ci), posteriors(ct), lte)])
+    return np.mean(out, 0), len(out)
 
 
 if __name__ == "__main__":
