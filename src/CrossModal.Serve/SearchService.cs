@@ -189,8 +189,8 @@ public sealed class SearchService
         var words = WordTokenizer.TokenizeCaption(query);
         if (words.Count == 0) throw new ServeException(400, "The query has no words.");
         var vocab = Gallery.Model.Vocabulary;
-        var tokens = words.Select(w => { int id = vocab.IdOf(w); return new QueryToken(w, id, id != Vocabulary.Unk || vocab.Contains(w)); }).ToArray();
-        int[] ids = [Vocabulary.Start, .. tokens.Select(t => t.Id), Vocabulary.End];
+        var tokens = words.Select(w => { int id = vocab.IdOf(w); return new QueryToken(w, id, id != vocab.UnkId || vocab.Contains(w)); }).ToArray();
+        int[] ids = [vocab.StartId, .. tokens.Select(t => t.Id), vocab.EndId];
         return (ids, tokens);
     }
 
