@@ -21,7 +21,8 @@ namespace CrossModal.Models.Naaf;
 /// larger than L2, plus two small calls per region and caption (the segment norms). Here S is walked in tiles of
 /// whole captions, about <see cref="TileTarget"/> columns wide, copied once into an L1-sized buffer and read three
 /// times from there; nothing is allocated per call (pooled buffers, one instance per thread). Vector&lt;float&gt;
-/// keeps one code path for every vector width (8 lanes with AVX2 or AVX-512, 4 without AVX2).
+/// keeps one code path for every vector width (8 lanes with AVX2 or AVX-512, 4 without AVX2); exponentials by
+/// <see cref="VectorExp"/>.
 /// </summary>
 internal sealed class NaafColumnTerms : IDisposable
 {
@@ -30,10 +31,13 @@ internal sealed class NaafColumnTerms : IDisposable
 
     private static readonly int Lanes = Vector<float>.Count;
 
+    /// <summary>0, 1, ..., Lanes - 1: masks the part of a vector past a caption's last column.</summary>
+    private static readonly Vector<float> LaneIndex = new(Enumerable.Range(0, Vector<float>.Count).Select(i => (float)i).ToArray());
+
     private readonly int _maxRows, _stride;
     private readonly int[] _tileStart; // first segment of each tile; the last entry is the segment count
     private readonly int[] _segStart;
-    private readonly float[] _s, _e, _inv, _theta, _aMax, _rMax, _colSum, _relNum, _num, _sq, _gram2;
+    private readonly float[] _s, _e, _inv, _leakySq, _theta, _aMax, _rMax, _colSum, _relNum, _num, _sq, _gram2;
 
     /// <summary>A workspace for images of up to <paramref name="maxRows"/> regions against the caption segments <paramref name="segStart"/>.</summary>
     public NaafColumnTerms(int maxRows, ReadOnlySpan<int> segStart)
@@ -59,7 +63,8 @@ internal sealed class NaafColumnTerms : IDisposable
         _s = TensorPool.Rent(maxRows * _stride);
         _e = TensorPool.Rent(maxRows * _stride);
         _gram2 = TensorPool.Rent(Math.Max(1, maxRows * maxRows));
-        _inv = TensorPool.Rent(_stride);
+        _inv = TensorPool.Rent(_stride + Lanes); // room for the last caption's spill-over store
+        _leakySq = TensorPool.Rent(_stride + Lanes); // and for its masked load
         _theta = TensorPool.Rent(_stride);
         _aMax = TensorPool.Rent(_stride);
         _rMax = TensorPool.Rent(_stride);
@@ -111,57 +116,45 @@ internal sealed class NaafColumnTerms : IDisposable
     {
         var leak = new Vector<float>(AttentionStages.LeakySlope);
         ref float inv = ref MemoryMarshal.GetArrayDataReference(_inv);
+        ref float sq = ref MemoryMarshal.GetArrayDataReference(_leakySq);
         ref float aMax = ref MemoryMarshal.GetArrayDataReference(_aMax);
         ref float rMax = ref MemoryMarshal.GetArrayDataReference(_rMax);
-        _inv.AsSpan(width, padded - width).Clear();
         for (int r = 0; r < rows; r++)
         {
             var row = _s.AsSpan(r * _stride, padded);
             s.Slice(r * ld + c0, width).CopyTo(row);
             row[width..].Clear();
-            // The caption's norm of LeakyReLU(s) for this region, spread over the caption's columns (segments are
-            // short: scalar, two accumulators, no call per segment).
-            for (int p = p0; p < p1; p++)
-            {
-                int lo = _segStart[p] - c0, hi = _segStart[p + 1] - c0;
-                float a0 = 0f, a1 = 0f;
-                int q = lo;
-                for (; q + 1 < hi; q += 2)
-                {
-                    float x0 = row[q], x1 = row[q + 1];
-                    x0 = MathF.Max(x0, AttentionStages.LeakySlope * x0);
-                    x1 = MathF.Max(x1, AttentionStages.LeakySlope * x1);
-                    a0 += x0 * x0;
-                    a1 += x1 * x1;
-                }
-                if (q < hi)
-                {
-                    float x0 = row[q];
-                    x0 = MathF.Max(x0, AttentionStages.LeakySlope * x0);
-                    a0 += x0 * x0;
-                }
-                float v = 1f / (MathF.Sqrt(a0 + a1) + AttentionStages.Eps);
-                for (q = lo; q < hi; q++) _inv[q] = v;
-            }
             ref float src = ref MemoryMarshal.GetArrayDataReference(_s);
             src = ref Unsafe.Add(ref src, r * _stride);
             ref float dst = ref MemoryMarshal.GetArrayDataReference(_e);
             dst = ref Unsafe.Add(ref dst, r * _stride);
+            // LeakyReLU into _e and its squares into _leakySq; the maximum of s over the regions.
             for (int j = 0; j < padded; j += Lanes)
             {
                 var x = Vector.LoadUnsafe(ref src, (nuint)j);
-                var a = Vector.Max(x, x * leak) * Vector.LoadUnsafe(ref inv, (nuint)j);
+                var l = Vector.Max(x, x * leak);
+                l.StoreUnsafe(ref dst, (nuint)j);
+                (l * l).StoreUnsafe(ref sq, (nuint)j);
+                (r == 0 ? x : Vector.Max(x, Vector.LoadUnsafe(ref rMax, (nuint)j))).StoreUnsafe(ref rMax, (nuint)j);
+            }
+            // Each caption's 1 / (‖LeakyReLU(s)‖ + 1e-8) for this region over the caption's columns: whole vectors
+            // plus a masked last one; the last store runs into the next caption's columns, which its own store then
+            // overwrites (and past the tile into spare room).
+            for (int p = p0; p < p1; p++)
+            {
+                int lo = _segStart[p] - c0, hi = _segStart[p + 1] - c0, j = lo;
+                Vector<float> acc = default;
+                for (; j + Lanes <= hi; j += Lanes) acc += Vector.LoadUnsafe(ref sq, (nuint)j);
+                if (j < hi)
+                    acc += Vector.ConditionalSelect(Vector.LessThan(LaneIndex, new Vector<float>(hi - j)), Vector.LoadUnsafe(ref sq, (nuint)j), Vector<float>.Zero);
+                var v = new Vector<float>(1f / (MathF.Sqrt(Vector.Sum(acc)) + AttentionStages.Eps));
+                for (j = lo; j < hi; j += Lanes) v.StoreUnsafe(ref inv, (nuint)j);
+            }
+            for (int j = 0; j < padded; j += Lanes)
+            {
+                var a = Vector.LoadUnsafe(ref dst, (nuint)j) * Vector.LoadUnsafe(ref inv, (nuint)j);
                 a.StoreUnsafe(ref dst, (nuint)j);
-                if (r == 0)
-                {
-                    a.StoreUnsafe(ref aMax, (nuint)j);
-                    x.StoreUnsafe(ref rMax, (nuint)j);
-                }
-                else
-                {
-                    Vector.Max(a, Vector.LoadUnsafe(ref aMax, (nuint)j)).StoreUnsafe(ref aMax, (nuint)j);
-                    Vector.Max(x, Vector.LoadUnsafe(ref rMax, (nuint)j)).StoreUnsafe(ref rMax, (nuint)j);
-                }
+                (r == 0 ? a : Vector.Max(a, Vector.LoadUnsafe(ref aMax, (nuint)j))).StoreUnsafe(ref aMax, (nuint)j);
             }
         }
     }
@@ -197,13 +190,13 @@ internal sealed class NaafColumnTerms : IDisposable
             {
                 nuint at = (nuint)(r * _stride + j);
                 var x = Vector.LoadUnsafe(ref sBase, at);
-                var ea = Vector.Exp(lam * (Vector.LoadUnsafe(ref eBase, at) - am));
+                var ea = VectorExp.Exp(lam * (Vector.LoadUnsafe(ref eBase, at) - am));
                 cs += ea;
                 rn = Vector.FusedMultiplyAdd(ea, x, rn);
                 var d = x - th;
                 if (!Vector.GreaterThanAny(d, Vector<float>.Zero)) continue;
                 // exactly 0 where s <= θ: the original's -1e9 before exp
-                var e = Vector.ConditionalSelect(Vector.GreaterThan(d, Vector<float>.Zero), Vector.Exp(lam * d), Vector<float>.Zero);
+                var e = Vector.ConditionalSelect(Vector.GreaterThan(d, Vector<float>.Zero), VectorExp.Exp(lam * d), Vector<float>.Zero);
                 e.StoreUnsafe(ref eBase, at);
                 zs += e;
                 ns = Vector.FusedMultiplyAdd(e, x, ns);
@@ -239,7 +232,7 @@ internal sealed class NaafColumnTerms : IDisposable
 
     public void Dispose()
     {
-        foreach (var b in new[] { _s, _e, _gram2, _inv, _theta, _aMax, _rMax, _colSum, _relNum, _num, _sq })
+        foreach (var b in new[] { _s, _e, _gram2, _inv, _leakySq, _theta, _aMax, _rMax, _colSum, _relNum, _num, _sq })
             TensorPool.Return(b);
     }
 }
