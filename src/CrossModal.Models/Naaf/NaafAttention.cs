@@ -72,16 +72,11 @@ public static unsafe class NaafAttention
         using (var gram = new PooledBuffer(bi * r * r))
         {
             // The θ-free terms and the Gram matrices, image by image on both cores.
+            // The forward terms by the fused kernel (NaafColumnTerms); the backward recomputes them with NaafBlock.
             float[] relA = rel.Array, rawA = rawMax.Array, gramA = gram.Array;
             Parallelism.For(bi, 1, (start, end) =>
             {
-                using var block = new NaafBlock(r, w, bc);
-                for (int k = start; k < end; k++)
-                {
-                    block.Shared(s.AsSpan(k * r * w, r * w), r, segStart, lambda, relA.AsSpan(k * w, w), rawA.AsSpan(k * w, w), Span<int>.Empty);
-                    var ctx = images.Data.Slice(k * r * d, r * d);
-                    Gemm.Multiply(false, true, r, r, d, 1f, ctx, d, ctx, d, 0f, gramA.AsSpan(k * r * r, r * r), r);
-                }
+                for (int k = start; k < end; k++) Gram(images.Data.Slice(k * r * d, r * d), r, d, gramA.AsSpan(k * r * r, r * r));
             });
 
             if (mining is null)
@@ -90,9 +85,9 @@ public static unsafe class NaafAttention
                 float[] fA = f.Array;
                 Parallelism.For(bi, 1, (start, end) =>
                 {
-                    using var block = new NaafBlock(r, w, bc);
+                    using var terms = new NaafColumnTerms(r, segStart);
                     for (int k = start; k < end; k++)
-                        block.Positive(s.AsSpan(k * r * w, r * w), r, 0, w, theta, gramA.AsSpan(k * r * r, r * r), lambda, fA.AsSpan(k * w, w));
+                        terms.Compute(s.AsSpan(k * r * w, r * w), r, w, gramA.AsSpan(k * r * r, r * r), lambda, theta, relA.AsSpan(k * w, w), rawA.AsSpan(k * w, w), fA.AsSpan(k * w, w));
                 });
                 for (int k = 0; k < bi; k++)
                     for (int c = 0; c < bc; c++)
@@ -121,23 +116,31 @@ public static unsafe class NaafAttention
         float[] rel, float[] rawMax, float[] f, float[] gram, float[] theta, Span<float> scores, MismatchMining mining)
     {
         var column = new float[bi];
-        int maxLen = lengths.Max();
-        for (int c = 0; c < bc; c++)
+        // One fused workspace per chunk for the whole walk (caption c's columns are one tile of it).
+        var work = new NaafColumnTerms[Parallelism.ChunkCount(bi, 8)];
+        for (int i = 0; i < work.Length; i++) work[i] = new NaafColumnTerms(r, segStart);
+        try
         {
-            int q0 = segStart[c], n = lengths[c];
-            theta.AsSpan(q0, n).Fill(mining.Threshold);
-            Parallelism.For(bi, 8, (start, end) =>
+            for (int c = 0; c < bc; c++)
             {
-                // A workspace as wide as the block (Positive addresses columns in place); only [q0, q0 + n) is touched.
-                using var block = new NaafBlock(r, w, bc);
-                for (int k = start; k < end; k++)
+                int q0 = segStart[c], n = lengths[c];
+                theta.AsSpan(q0, n).Fill(mining.Threshold);
+                Parallelism.ForChunks(bi, 8, (chunk, start, end) =>
                 {
-                    block.Positive(s.AsSpan(k * r * w, r * w), r, q0, n, theta, gram.AsSpan(k * r * r, r * r), lambda, f.AsSpan(k * w, w));
-                    column[k] = TrainingScore(rel, rawMax, f, theta, k * w, q0, n);
-                }
-            });
-            for (int k = 0; k < bi; k++) scores[k * bc + c] = column[k];
-            mining.AfterCaption(c, column, rawMax, w, q0, n);
+                    var terms = work[chunk];
+                    for (int k = start; k < end; k++)
+                    {
+                        terms.ComputeSegment(c, s.AsSpan(k * r * w, r * w), r, w, gram.AsSpan(k * r * r, r * r), lambda, theta, rel.AsSpan(k * w, w), rawMax.AsSpan(k * w, w), f.AsSpan(k * w, w));
+                        column[k] = TrainingScore(rel, rawMax, f, theta, k * w, q0, n);
+                    }
+                });
+                for (int k = 0; k < bi; k++) scores[k * bc + c] = column[k];
+                mining.AfterCaption(c, column, rawMax, w, q0, n);
+            }
+        }
+        finally
+        {
+            foreach (var terms in work) terms.Dispose();
         }
     }
 

@@ -8,7 +8,8 @@ namespace CrossModal.Models.Naaf;
 
 /// <summary>
 /// The forward-only per-word terms of one image against the words of a block of captions, fused for speed (the test
-/// scorer; the training path keeps <see cref="NaafBlock"/>, whose backward needs the intermediates): for every
+/// scorer and the training forward; the backward recomputes with <see cref="NaafBlock"/>, which keeps the
+/// intermediates it needs): for every
 /// column q of S (rows: the image's regions; columns: the words, one segment per caption) with threshold θ_q,
 /// <list type="bullet">
 /// <item>rel_q = Σ_r α[r, q] s[r, q], α = softmax over regions of λ · clipped_l2norm(s) (LeakyReLU 0.1, then
@@ -82,6 +83,26 @@ internal sealed class NaafColumnTerms : IDisposable
     public void Compute(ReadOnlySpan<float> s, int rows, int ld, ReadOnlySpan<float> gram, float lambda, ReadOnlySpan<float> theta,
         Span<float> rel, Span<float> rawMax, Span<float> f)
     {
+        Begin(s, rows, ld, gram, theta, rel, rawMax, f);
+        for (int t = 0; t + 1 < _tileStart.Length; t++)
+            Tile(s, rows, ld, _tileStart[t], _tileStart[t + 1], lambda, theta, rel, rawMax, f);
+    }
+
+    /// <summary>
+    /// The same for the columns of caption <paramref name="segment"/> only (the training forward's caption-by-caption
+    /// threshold walk: each caption is scored with the threshold the previous ones left).
+    /// </summary>
+    public void ComputeSegment(int segment, ReadOnlySpan<float> s, int rows, int ld, ReadOnlySpan<float> gram, float lambda, ReadOnlySpan<float> theta,
+        Span<float> rel, Span<float> rawMax, Span<float> f)
+    {
+        if ((uint)segment >= (uint)(_segStart.Length - 1)) throw new ArgumentOutOfRangeException(nameof(segment));
+        Begin(s, rows, ld, gram, theta, rel, rawMax, f);
+        Tile(s, rows, ld, segment, segment + 1, lambda, theta, rel, rawMax, f);
+    }
+
+    private void Begin(ReadOnlySpan<float> s, int rows, int ld, ReadOnlySpan<float> gram, ReadOnlySpan<float> theta,
+        ReadOnlySpan<float> rel, ReadOnlySpan<float> rawMax, ReadOnlySpan<float> f)
+    {
         if (rows < 1 || rows > _maxRows) throw new ArgumentException($"{rows} regions: the workspace takes 1..{_maxRows}.");
         int w = _segStart[^1];
         if (s.Length < (rows - 1) * ld + w || theta.Length < w || rel.Length < w || rawMax.Length < w || f.Length < w || gram.Length < rows * rows)
@@ -90,21 +111,24 @@ internal sealed class NaafColumnTerms : IDisposable
         for (int r = 0; r < rows; r++)
             for (int c = r; c < rows; c++)
                 _gram2[r * rows + c] = c == r ? gram[r * rows + c] : 2f * gram[r * rows + c];
-        for (int t = 0; t + 1 < _tileStart.Length; t++)
+    }
+
+    /// <summary>The captions [p0, p1) as one tile.</summary>
+    private void Tile(ReadOnlySpan<float> s, int rows, int ld, int p0, int p1, float lambda, ReadOnlySpan<float> theta,
+        Span<float> rel, Span<float> rawMax, Span<float> f)
+    {
+        int c0 = _segStart[p0], width = _segStart[p1] - c0;
+        int padded = (width + Lanes - 1) / Lanes * Lanes;
+        LoadTile(s, rows, ld, c0, width, padded, p0, p1);
+        theta.Slice(c0, width).CopyTo(_theta);
+        _theta.AsSpan(width, padded - width).Clear();
+        Exponentials(rows, padded, lambda);
+        for (int q = 0; q < width; q++)
         {
-            int p0 = _tileStart[t], p1 = _tileStart[t + 1], c0 = _segStart[p0], width = _segStart[p1] - c0;
-            int padded = (width + Lanes - 1) / Lanes * Lanes;
-            LoadTile(s, rows, ld, c0, width, padded, p0, p1);
-            theta.Slice(c0, width).CopyTo(_theta);
-            _theta.AsSpan(width, padded - width).Clear();
-            Exponentials(rows, padded, lambda);
-            for (int q = 0; q < width; q++)
-            {
-                rel[c0 + q] = _relNum[q] / _colSum[q];
-                rawMax[c0 + q] = _rMax[q];
-                float norm = MathF.Sqrt(MathF.Max(_sq[q], 0f));
-                f[c0 + q] = _num[q] / MathF.Max(norm, AttentionStages.Eps);
-            }
+            rel[c0 + q] = _relNum[q] / _colSum[q];
+            rawMax[c0 + q] = _rMax[q];
+            float norm = MathF.Sqrt(MathF.Max(_sq[q], 0f));
+            f[c0 + q] = _num[q] / MathF.Max(norm, AttentionStages.Eps);
         }
     }
 
