@@ -53,6 +53,7 @@ internal static class ServeCommand
                 ? Gallery.Open(indexPath, p.GetValue(checkpoint), p.GetValue(vocab))
                 : BuildInMemory(p.GetValue(checkpoint) ?? throw new ArgumentException("--data needs --checkpoint (the model that encodes the gallery)."),
                     p.GetValue(vocab), dataDir!, p.GetValue(splits)!, p.GetValue(images));
+            double gallerySeconds = clock.Elapsed.TotalSeconds;
             ImageQueryEncoder? encoder;
             try
             {
@@ -69,7 +70,7 @@ internal static class ServeCommand
             string url = $"http://{(address.Contains(':') ? $"[{address}]" : address)}:{p.GetValue(port)}";
             var app = ServeApp.Create(service, b => b.WebHost.UseUrls(url));
             var urls = ServeApp.StartAsync(app).GetAwaiter().GetResult();
-            Console.Error.WriteLine($"serve: {gallery.Description}; ready in {clock.Elapsed.TotalSeconds:F1} s" +
+            Console.Error.WriteLine($"serve: {gallery.Description}; ready in {clock.Elapsed.TotalSeconds:F1} s (gallery and model {gallerySeconds:F1} s)" +
                 (gallery.Captions.Count > 0 ? " (captions for image search load in the background)" : " (no captions: image search is off)"));
             if (Enumerable.Range(0, gallery.Items.Count).All(i => gallery.ImagePath(i) is null)) Console.Error.WriteLine("serve: the gallery records no image files: the page shows no thumbnails or heatmaps.");
             if (encoder is null) Console.Error.WriteLine("serve: no CNN (the index records none and --onnx was not given): image search is off.");
