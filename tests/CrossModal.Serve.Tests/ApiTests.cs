@@ -292,6 +292,25 @@ public sealed class ApiTests(ServeFixture fixture) : IClassFixture<ServeFixture>
         Assert.Equal(s[0], twoStage.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("id").GetInt32() == 4).GetProperty("score").GetSingle(), 1e-5f);
     }
 
+    [Fact]
+    public async Task Should_ExplainImramScores_WithTheWordsAttentionFromTheIndexsRegions()
+    {
+        string checkpoint = fixture.SaveCheckpoint(new CrossModal.Models.Imram.ImramModel(new CrossModal.Models.Imram.ImramConfig
+            { ImgDim = 512, EmbedSize = 32, WordDim = 16, VocabSize = fixture.Vocabulary.Count, IterationStep = 3 }, new CrossModal.Tensors.Rng(9)), "imram.safetensors");
+        using var gallery = Gallery.Open(fixture.BuildIndex(checkpoint, "imram.index", "test", ServeFixture.ImagesDirectory, captions: false), cancellationToken: Token);
+        await using var host = await TestHost.StartAsync(Service(new ServeOptions { MaxK = 200 }, gallery: gallery));
+        const string query = "a girl in a pink dress";
+        var json = await Json(await host.Client.GetAsync($"/api/explain?q={Uri.EscapeDataString(query)}&id=5", Token), HttpStatusCode.OK);
+        Assert.Equal("word_region_attention", json.GetProperty("kind").GetString());
+        var rows = json.GetProperty("weights").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
+        Assert.Equal(8, rows.Length); // <start>, 6 words, <end>
+        Assert.All(rows, r => { Assert.Equal(36, r.Length); Assert.Equal(1f, r.Sum(), 1e-4f); });
+        Assert.Contains("full_IMRAM", json.GetProperty("meaning").GetString());
+        var search = await Json(await host.Client.GetAsync($"/api/search?q={Uri.EscapeDataString(query)}&k=125", Token), HttpStatusCode.OK);
+        Assert.Equal(search.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("id").GetInt32() == 5).GetProperty("score").GetSingle(),
+            json.GetProperty("score").GetSingle(), 1e-4f);
+    }
+
     private static MultipartFormDataContent Upload(byte[] bytes, string field = "image", string type = "image/jpeg")
     {
         var content = new ByteArrayContent(bytes);
