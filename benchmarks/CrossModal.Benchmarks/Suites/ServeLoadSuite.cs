@@ -25,7 +25,8 @@ namespace CrossModal.Benchmarks.Suites;
 /// working set: pass an index built by the CLI for the server's own figures). Start-ups are measured after the load
 /// cases. Arguments: [--index GALLERY] or [--checkpoint MODEL] (default: SCAN t2i LSE with the published sizes,
 /// 1,024-d, random weights: the cost does not depend on the weights), [--clients 1,8,32], [--seconds 10],
-/// [--startup-runs 5].
+/// [--startup-runs 5], [--keep-index DIR] (build the index and the random checkpoint into DIR and keep them, for a later
+/// run with --index DIR/f8k-1k.index).
 /// </summary>
 internal static class ServeLoadSuite
 {
@@ -44,7 +45,9 @@ internal static class ServeLoadSuite
         int startupRuns = int.Parse(Argument(ctx, "--startup-runs") ?? (ctx.Quick ? "2" : "5"), System.Globalization.CultureInfo.InvariantCulture);
         Parallelism.Threads = ctx.ThreadCounts.Max();
 
-        string folder = Directory.CreateTempSubdirectory("crossmodal-serve-load-").FullName;
+        string? keep = Argument(ctx, "--keep-index");
+        if (keep is not null) Directory.CreateDirectory(keep);
+        string folder = keep ?? Directory.CreateTempSubdirectory("crossmodal-serve-load-").FullName;
         try
         {
             if (indexPath is null)
@@ -120,7 +123,7 @@ internal static class ServeLoadSuite
         }
         finally
         {
-            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+            if (keep is null) try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
         }
     }
 
