@@ -94,15 +94,13 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Contains("--port must be 0..65535", err);
     }
 
-    [Fact]
-    public async Task Should_ServeAnIndexOnLoopback_AndStopCleanlyOnCtrlC()
+    /// <summary>Starts `crossmodal serve ARGS --port 0` as a child process and waits until it listens; returns it, its host:port and its stderr so far.</summary>
+    private static async Task<(Process Process, string HostPort, System.Text.StringBuilder Err)> StartServer(CancellationToken token, params string[] args)
     {
-        var token = TestContext.Current.CancellationToken;
-        string index = BuildIndex();
         var psi = new ProcessStartInfo(SimdWidths.DotnetHost()) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "crossmodal.dll"), "serve", "--index", index, "--port", "0" })
+        foreach (var a in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "crossmodal.dll"), "serve" }.Concat(args).Append("--port").Append("0"))
             psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi)!;
+        var process = Process.Start(psi)!;
         var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var err = new System.Text.StringBuilder();
         process.ErrorDataReceived += (_, e) =>
@@ -115,7 +113,33 @@ public sealed class ServeCommandTests : IDisposable
         process.BeginErrorReadLine();
         try
         {
-            string hostPort = await listening.Task.WaitAsync(TimeSpan.FromMinutes(3), token);
+            return (process, await listening.Task.WaitAsync(TimeSpan.FromMinutes(3), token), err);
+        }
+        catch
+        {
+            process.Kill();
+            process.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task StopWithCtrlC(Process process, System.Text.StringBuilder err, CancellationToken token)
+    {
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync(token);
+        await process.WaitForExitAsync(token).WaitAsync(TimeSpan.FromMinutes(1), token);
+        Assert.Equal(0, process.ExitCode);
+        lock (err) Assert.Contains("serve: stopped", err.ToString());
+    }
+
+    [Fact]
+    public async Task Should_ServeAnIndexOnLoopback_AndStopCleanlyOnCtrlC()
+    {
+        var token = TestContext.Current.CancellationToken;
+        string index = BuildIndex();
+        var (process, hostPort, err) = await StartServer(token, "--index", index);
+        using var _ = process;
+        try
+        {
             Assert.StartsWith("127.0.0.1:", hostPort); // loopback unless --host says otherwise
             using var http = new HttpClient { BaseAddress = new Uri($"http://{hostPort}") };
             var health = await http.GetFromJsonAsync<JsonElement>("/api/health", token);
@@ -132,15 +156,44 @@ public sealed class ServeCommandTests : IDisposable
             var explain = await http.GetFromJsonAsync<JsonElement>($"/api/explain?q=a%20dog&id={id}", token);
             Assert.Equal("word_region_attention", explain.GetProperty("kind").GetString());
             Assert.Equal(search.GetProperty("results")[0].GetProperty("score").GetSingle(), explain.GetProperty("score").GetSingle(), 1e-4f);
-
-            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync(token);
-            await process.WaitForExitAsync(token).WaitAsync(TimeSpan.FromMinutes(1), token);
-            Assert.Equal(0, process.ExitCode);
-            lock (err) Assert.Contains("serve: stopped", err.ToString());
+            await StopWithCtrlC(process, err, token);
         }
         finally
         {
             if (!process.HasExited) process.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task Should_ServeThePrecompForm_AsTheIndexBuiltFromTheSameData()
+    {
+        // --checkpoint --data encodes the split at start-up through CrossModal.Search's builder: the same answers as the index file.
+        var token = TestContext.Current.CancellationToken;
+        string index = BuildIndex();
+        var (fromIndex, indexHost, indexErr) = await StartServer(token, "--index", index);
+        var (fromData, dataHost, dataErr) = await StartServer(token, "--checkpoint", _checkpoint, "--data", TestData.Path("f8k-1k-precomp"), "--split", "test",
+            "--images", TestData.Path("f8k-1k", "images"));
+        try
+        {
+            using var a = new HttpClient { BaseAddress = new Uri($"http://{indexHost}") };
+            using var b = new HttpClient { BaseAddress = new Uri($"http://{dataHost}") };
+            foreach (var url in new[] { "/api/search?q=two%20dogs%20play&k=10", "/api/search?q=a%20man%20on%20a%20bike&k=10&mode=two-stage", "/api/items/17" })
+            {
+                var x = await a.GetFromJsonAsync<JsonElement>(url, token);
+                var y = await b.GetFromJsonAsync<JsonElement>(url, token);
+                string Key(JsonElement e) => e.TryGetProperty("results", out var r) ? r.GetRawText() : e.GetRawText();
+                Assert.Equal(Key(x), Key(y));
+            }
+            Assert.Equal(125, (await b.GetFromJsonAsync<JsonElement>("/api/health", token)).GetProperty("images").GetInt32());
+            await StopWithCtrlC(fromIndex, indexErr, token);
+            await StopWithCtrlC(fromData, dataErr, token);
+        }
+        finally
+        {
+            if (!fromIndex.HasExited) fromIndex.Kill();
+            if (!fromData.HasExited) fromData.Kill();
+            fromIndex.Dispose();
+            fromData.Dispose();
         }
     }
 }
