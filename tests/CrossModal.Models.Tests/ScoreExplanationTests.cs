@@ -1,4 +1,5 @@
 using CrossModal.Models.Attention;
+using CrossModal.Models.Imram;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
 using CrossModal.Tensors;
@@ -95,5 +96,57 @@ public sealed class ScoreExplanationTests
         var g = handle.Explain(global, 0, Dim, Vocab.Encode(text))!;
         Assert.Equal(1, g.Regions);
         Assert.Equal(Score(handle, global, 0, text), g.Weights[0], 1e-5f);
+    }
+
+    public static TheoryData<ImramMode, int> ImramSettings()
+    {
+        var data = new TheoryData<ImramMode, int>();
+        foreach (var mode in Enum.GetValues<ImramMode>())
+            foreach (int steps in new[] { 1, 3 })
+                data.Add(mode, steps);
+        return data;
+    }
+
+    private static ModelHandle Imram(ImramMode mode, int steps)
+    {
+        var model = new ImramModel(new ImramConfig { ImgDim = Dim, EmbedSize = 10, WordDim = 6, VocabSize = Vocab.Count, ModelMode = mode, IterationStep = steps, LambdaSoftmax = 4 }, new Rng(13));
+        model.Eval();
+        return new ModelHandle(model, Vocab);
+    }
+
+    [Theory]
+    [MemberData(nameof(ImramSettings))]
+    public void Should_ReproduceTheImramScore_FromTheExplainedAttention_OfTheEncodedImage(ImramMode mode, int steps)
+    {
+        var handle = Imram(mode, steps);
+        const string text = "a red circle is blue";
+        var features = Features(9);
+        var tokens = Vocab.Encode(text);
+        var image = handle.EncodeImages(features, 1, Regions, Dim);
+        var e = handle.ExplainEncoded(image.Item(0), Regions, tokens)!;
+        Assert.Equal(ExplanationKind.WordRegionAttention, e.Kind);
+        Assert.Equal(Score(handle, features, Regions, text), e.Score, 1e-5f);
+        // Words over regions (text_IMRAM, full_IMRAM): rows sum to 1; regions over words (image_IMRAM): columns do.
+        if (mode != ImramMode.ImageImram)
+            for (int w = 0; w < e.Words; w++) Assert.Equal(1f, e.Weights.AsSpan(w * Regions, Regions).ToArray().Sum(), 1e-5f);
+        else
+            for (int r = 0; r < Regions; r++) Assert.Equal(1f, Enumerable.Range(0, e.Words).Sum(w => e.Weights[w * Regions + r]), 1e-5f);
+    }
+
+    [Theory]
+    [InlineData(ImramMode.TextImram, AttentionDirection.TextToImage)]
+    [InlineData(ImramMode.ImageImram, AttentionDirection.ImageToText)]
+    public void Should_GiveScansAttention_ForOneImramStep(ImramMode mode, AttentionDirection direction)
+    {
+        // One IMRAM step is SCAN's attention (same similarity, clipped_l2norm, softmax of λ); SCAN's explainer writes it out independently.
+        var handle = Imram(mode, 1);
+        var tokens = Vocab.Encode("the blue star is red");
+        var image = handle.EncodeImages(Features(10), 1, Regions, Dim);
+        var words = handle.EncodeCaptions([tokens]);
+        var e = handle.ExplainEncoded(image.Item(0), Regions, tokens)!;
+        var scan = CrossAttentionOptions.From(new ScanConfig { CrossAttn = direction, LambdaSoftmax = 4, RawFeatureNorm = RawFeatureNorm.ClippedL2Norm });
+        var expected = ScanExplainer.Explain(image.Item(0), Regions, words.Item(0), tokens.Length, 10, scan);
+        Assert.Equal(expected.Weights.Length, e.Weights.Length);
+        for (int i = 0; i < e.Weights.Length; i++) Assert.Equal(expected.Weights[i], e.Weights[i], 1e-5f);
     }
 }
