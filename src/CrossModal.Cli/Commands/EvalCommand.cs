@@ -99,7 +99,8 @@ internal static class EvalCommand
         Console.WriteLine($"full scoring: {full.Metrics}");
         Console.WriteLine($"  {(long)dataset.ImageCount * dataset.CaptionCount} pair scores, {fullSeconds:F1} s (encoding included)");
         Console.WriteLine($"two-stage (k {k}, pre-rank {result.Prerank}): {result.Metrics}");
-        Console.WriteLine($"  {result.PairScores} pair scores ({(double)result.FullPairScores / result.PairScores:F1}x fewer), {result.Seconds:F1} s after encoding; " +
+        Console.WriteLine($"  {result.PairScores} pair scores ({(double)result.FullPairScores / result.PairScores:F1}x fewer), {result.EncodeSeconds + result.Seconds:F1} s " +
+            $"(encoding included; {result.Seconds:F1} s after encoding); " +
             $"candidates hold the match for {100 * result.CandidateRecallT2I:F1}% of captions (t2i), {100 * result.CandidateRecallI2T:F1}% of images (i2t)");
         Console.WriteLine($"  R@1 change: i2t {result.Metrics.I2T.R1 - full.Metrics.I2T.R1:+0.0;-0.0;0.0}, t2i {result.Metrics.T2I.R1 - full.Metrics.T2I.R1:+0.0;-0.0;0.0}");
         if (jsonPath is not null)
@@ -107,7 +108,7 @@ internal static class EvalCommand
             var o = new System.Text.Json.Nodes.JsonObject
             {
                 ["full"] = full.Metrics.ToJsonObject(), ["two_stage"] = result.Metrics.ToJsonObject(), ["k"] = k, ["prerank"] = result.Prerank,
-                ["pair_scores"] = result.PairScores, ["full_pair_scores"] = result.FullPairScores, ["two_stage_seconds"] = result.Seconds, ["full_seconds"] = fullSeconds,
+                ["pair_scores"] = result.PairScores, ["full_pair_scores"] = result.FullPairScores, ["two_stage_seconds"] = result.Seconds, ["two_stage_encode_seconds"] = result.EncodeSeconds, ["full_seconds"] = fullSeconds,
                 ["candidate_recall_t2i"] = result.CandidateRecallT2I, ["candidate_recall_i2t"] = result.CandidateRecallI2T,
             };
             AtomicFile.WriteAllText(jsonPath, o.ToJsonString() + "\n");
