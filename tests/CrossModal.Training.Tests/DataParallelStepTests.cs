@@ -3,6 +3,7 @@ using CrossModal.Distributed;
 using CrossModal.Distributed.Autograd;
 using CrossModal.Distributed.InProcess;
 using CrossModal.Models;
+using CrossModal.Models.Imram;
 using CrossModal.Models.Naaf;
 using CrossModal.Models.Objectives;
 using CrossModal.Models.Scan;
@@ -16,7 +17,8 @@ namespace CrossModal.Training.Tests;
 /// <summary>
 /// One data-parallel training step (ranks as threads) against one process on the same global batch of the f8k data:
 /// the loss and every parameter's all-reduced gradient agree within the summation-order bound of
-/// <see cref="SummationOrder"/>, for VSE++, SCAN in both directions, the replicated-score variant and NAAF; a negative
+/// <see cref="SummationOrder"/>, for VSE++, SCAN in both directions, the replicated-score variant, NAAF and IMRAM
+/// (full_IMRAM, K = 3: its memory gates' parameters are gradients of the sharded score rows too); a negative
 /// control (the captions' gradient not reduce-scattered) lands far outside it.
 /// </summary>
 public class DataParallelStepTests
@@ -29,6 +31,7 @@ public class DataParallelStepTests
     {
         "vsepp" => new VseConfig { ImgDim = 512, EmbedSize = 64, WordDim = 32, VocabSize = vocab },
         "naaf" => new NaafConfig { ImgDim = 512, EmbedSize = 32, WordDim = 16, VocabSize = vocab },
+        "imram" => new ImramConfig { ImgDim = 512, EmbedSize = 32, WordDim = 16, VocabSize = vocab, IterationStep = 3 },
         "scan-i2t" => new ScanConfig { ImgDim = 512, EmbedSize = 32, WordDim = 16, VocabSize = vocab, CrossAttn = AttentionDirection.ImageToText, AggFunc = Aggregation.Mean },
         _ => new ScanConfig { ImgDim = 512, EmbedSize = 32, WordDim = 16, VocabSize = vocab },
     };
@@ -69,6 +72,7 @@ public class DataParallelStepTests
     [InlineData("scan-i2t", 2)]
     [InlineData("scan-replicated", 2)]
     [InlineData("naaf", 2)]
+    [InlineData("imram", 2)]
     public void Should_GiveTheOneProcessLossAndGradients_OfTheGlobalBatch(string kind, int n)
     {
         using var data = Open(kind);

@@ -185,4 +185,16 @@ public class DataParallelTrainingTests
         var errors = InProcessWorld.Run(9, c => Trainer.Create(Options(data, "out") with { Recipe = new TrainingRecipe { BatchSize = 14 } }, Config("vsepp"), vocab, c).Dispose());
         Assert.All(errors, e => Assert.Contains("gives a batch of 8, fewer than the 9 ranks", Assert.IsType<RankFailedException>(e).Message));
     }
+
+    [Fact]
+    public void Should_RefuseVsrn_WhoseBatchNormNeedsTheWholeBatch()
+    {
+        using var data = new TinyPrecomp(regions: 3);
+        var vocab = Vocabulary.Load(data.VocabPath);
+        var vsrn = new CrossModal.Models.Vsrn.VsrnConfig { EmbedSize = 12, WordDim = 6, DimHidden = 8, DimWord = 6 };
+        var errors = InProcessWorld.Run(2, c => Trainer.Create(Options(data, "out"), vsrn, vocab, c).Dispose());
+        Assert.All(errors, e => Assert.Contains("VSRN trains in one process, not under mpirun", Assert.IsType<RankFailedException>(e).Message));
+        // One process trains it.
+        Trainer.Create(Options(data, "one"), vsrn, vocab).Dispose();
+    }
 }

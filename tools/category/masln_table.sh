@@ -48,6 +48,10 @@ run_all() {
   for ablation in no-reconstruction no-class-embeddings no-discriminator; do
     for protocol in standard extendable; do echo "masln_$ablation-lda10-$protocol --model masln --$ablation"; done
   done
+  # the classifier's weight, for the transfer diagnostic below (not in the table)
+  for l in 0 0.1; do
+    for protocol in standard extendable; do echo "masln_dis$l-lda10-$protocol --model masln --lambda-dis $l"; done
+  done
 }
 
 export -f row; export CM DATA OUT
@@ -90,3 +94,8 @@ for part in ["standard", "unseen", "generalised"]:
             else: v = ("not run",) * 3
             print(f"| {labels[part]} | {'LDA-10' if text == 'lda10' else 'TF-IDF 5000'} | {names.get(m, m)} | {v[0]} | {v[1]} | {v[2]} |")
 PY
+
+# why MASLN trails CCA on unseen classes: what not seeing a class costs each model, and where its codes keep the
+# unseen classes' information (README, "Category-level retrieval")
+echo
+/usr/bin/python3 tools/category/transfer_diagnostic.py "$OUT" "$DATA" masln-lda10 masln_dis0.1-lda10 masln_dis0-lda10 acmr-lda10 masln_no-class-embeddings-lda10
