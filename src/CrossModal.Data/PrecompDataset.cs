@@ -207,7 +207,7 @@ public sealed class PrecompDataset : IDisposable
             if (maxCaptions is int max && max < texts.Length) texts = texts[..max];
             if (checkFeatures) FeatureCheck.ThrowIfNotFinite(features, cancellationToken);
             var encoded = EncodedCaptions.Encode(texts, vocabulary, cancellationToken);
-            if (encoded.FirstWithoutKnownWord() is var unknown and >= 0)
+            if (encoded.FirstWithoutKnownWord(vocabulary.UnkId) is var unknown and >= 0)
                 throw new InvalidDataException(
                     $"{captionsPath}: line {unknown + 1} (\"{Shorten(texts[unknown])}\") has no word the vocabulary knows (every token is <unk>); " +
                     $"check that the vocabulary ({vocabulary.Count} words) belongs to this data.");

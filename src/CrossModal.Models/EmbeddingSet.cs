@@ -16,6 +16,13 @@ public sealed class EmbeddingSet
     /// <summary>An empty set of <paramref name="dim"/>-wide rows.</summary>
     public EmbeddingSet(int dim) => Dim = dim;
 
+    /// <summary>An empty set with room for <paramref name="capacity"/> floats (no regrowth when the total is known).</summary>
+    public EmbeddingSet(int dim, int capacity) : this(dim)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        _data = new float[capacity];
+    }
+
     /// <summary>Row width.</summary>
     public int Dim { get; }
 

@@ -38,6 +38,13 @@ public abstract class MatchingModel : RetrievalModel
     /// </summary>
     public virtual ScoreExplanation? Explain(Tensor features, int[] tokens) => null;
 
+    /// <summary>
+    /// Explains the score of one image given as its encoding (<paramref name="rows"/> x EmbedSize floats, what
+    /// <see cref="EncodeImages"/> made of it: the form a gallery index stores) and one caption's token ids; null
+    /// when the family cannot explain from the encoding alone. Must not change the model.
+    /// </summary>
+    public virtual ScoreExplanation? ExplainEncoded(ReadOnlySpan<float> image, int rows, int[] tokens) => null;
+
     /// <summary>The images x captions block size the evaluator should use (SCAN's shard size is 128).</summary>
     public virtual int EvaluationShardSize => 128;
 }

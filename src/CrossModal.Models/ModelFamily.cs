@@ -50,6 +50,15 @@ public abstract class ModelFamily
     /// <summary>A freshly initialised model for <paramref name="config"/> (one of this family's records), drawing from <paramref name="rng"/>.</summary>
     public abstract RetrievalModel Create(ModelConfig config, Rng rng);
 
+    /// <summary>
+    /// Called once for a new training run's freshly created model, before its first step (not on resume, not when a
+    /// trained model is loaded): starts weights from files the configuration names (NAAF's GloVe table). Errors are
+    /// <see cref="InvalidDataException"/>s naming the file, or <see cref="ArgumentException"/>s for missing settings.
+    /// </summary>
+    public virtual void InitializeForTraining(RetrievalModel model)
+    {
+    }
+
     /// <summary>The training step for <paramref name="model"/>: by default the hinge loss on the batch's score matrix, one Adam.</summary>
     public virtual TrainingObjective CreateObjective(RetrievalModel model, TrainingRecipe recipe) =>
         new HingeObjective((MatchingModel)model, recipe);

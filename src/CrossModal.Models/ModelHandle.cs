@@ -215,6 +215,18 @@ public sealed class ModelHandle
         return _model.Explain(tensor, tokens);
     }
 
+    /// <summary>
+    /// Explains the score of one image given as its encoding (<paramref name="rows"/> x <see cref="EmbedSize"/>
+    /// floats, as <see cref="EncodeImages(float[], int, int, int, int)"/> or a gallery index gives it) against one caption's token ids;
+    /// null when the family cannot explain from an encoding.
+    /// </summary>
+    public ScoreExplanation? ExplainEncoded(ReadOnlySpan<float> image, int rows, int[] tokens)
+    {
+        if (tokens.Length == 0) throw new ArgumentException("A caption needs at least one token.");
+        if (rows < 1 || image.Length != rows * EmbedSize) throw new ArgumentException($"{image.Length} floats are not {rows} encoded rows of {EmbedSize}.");
+        return _model.ExplainEncoded(image, rows, tokens);
+    }
+
     private static void CheckRange(int start, int count, int total, string what)
     {
         if (start < 0 || count < 0 || start > total - count)

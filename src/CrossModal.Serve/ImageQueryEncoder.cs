@@ -1,3 +1,4 @@
+using CrossModal.Search.Gallery;
 using CrossModal.Tensors;
 using CrossModal.Vision.Cnn;
 using CrossModal.Vision.Features;
@@ -20,6 +21,19 @@ public sealed class ImageQueryEncoder
         Runtime = runtime;
         Layer = layer;
         Preprocessing = preprocessing;
+    }
+
+    /// <summary>
+    /// The encoder for the pipeline a gallery index records (<c>crossmodal index build --onnx ...</c>), after checking
+    /// that the ONNX file (the recorded path, or <paramref name="onnxPath"/>) has the recorded SHA-256.
+    /// </summary>
+    public static ImageQueryEncoder FromPipeline(ImagePipeline pipeline, string gallery, string? onnxPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        string path = onnxPath ?? pipeline.Onnx.Path;
+        pipeline.Onnx.Verify(path, "ONNX model", gallery);
+        return new ImageQueryEncoder(CnnRuntime.Load(path), pipeline.Layer,
+            new ImagePreprocessing(pipeline.Size, pipeline.Size, pipeline.Bgr, pipeline.Scale, pipeline.Mean, pipeline.Std));
     }
 
     /// <summary>The network.</summary>

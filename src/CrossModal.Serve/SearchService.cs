@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CrossModal.Models;
+using CrossModal.Search.Gallery;
 using CrossModal.Serve.Api;
 using CrossModal.Text;
 
@@ -69,7 +70,7 @@ public sealed class SearchService
         else
         {
             var pooled = new float[model.EmbedSize];
-            GalleryBuilder.Pool(caption.Item(0), model.EmbedSize, pooled);
+            GalleryCollection.Pool(caption.Item(0), model.EmbedSize, pooled, "the query");
             int first = Math.Min(n, Math.Max(k, Options.PrerankK));
             var found = new int[first];
             var approx = new float[first];
@@ -83,7 +84,7 @@ public sealed class SearchService
             }
         }
         var order = TopK(scores, candidates, k);
-        var hits = order.Select(c => new SearchHit(candidates[c], Gallery.Items[candidates[c]].Name, scores[c], ThumbnailUrl(candidates[c]))).ToArray();
+        var hits = order.Select(c => new SearchHit(candidates[c], Gallery.Items[candidates[c]].Id, scores[c], ThumbnailUrl(candidates[c]))).ToArray();
         return new TextSearchResponse(query!, twoStage ? "two-stage" : "full", tokens, tokens.Where(t => !t.Known).Select(t => t.Word).Distinct().ToArray(),
             hits, candidates.Length, clock.Elapsed.TotalMilliseconds);
     }
@@ -92,7 +93,7 @@ public sealed class SearchService
     public async Task<ImageSearchResponse> SearchImageAsync(byte[] image, int k, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        if (ImageEncoder is null) throw new ServeException(501, "Image search is not enabled: start the server with --onnx (the CNN the gallery's features came from).");
+        if (ImageEncoder is null) throw new ServeException(501, "Image search is not enabled: the gallery index records no CNN (crossmodal index build --onnx) and the server was not started with --onnx.");
         if (Gallery.Regions > 0 && Gallery.Grid == 0) throw new ServeException(501, $"The gallery's {Gallery.Regions} regions are not a square grid; an uploaded image cannot be turned into such features.");
         if (image.Length == 0) throw new ServeException(400, "The uploaded file is empty.");
         if (image.Length > Options.MaxUploadBytes) throw new ServeException(413, $"The uploaded file has {image.Length} bytes; the limit is {Options.MaxUploadBytes}.");
@@ -103,7 +104,9 @@ public sealed class SearchService
             throw new ServeException(413, $"The uploaded image is {size.Width} x {size.Height} = {(long)size.Width * size.Height} pixels; the limit is {Options.MaxPixels}.");
         if (size.Width == 0 || size.Height == 0) throw new ServeException(400, $"The uploaded image is {size.Width} x {size.Height} pixels.");
         var captions = Gallery.CaptionEncodings
-            ?? throw new ServeException(503, Gallery.CaptionEncodingError is { } error ? $"The gallery's captions could not be encoded: {error}" : "The gallery's captions are still being encoded; try again in a few seconds.");
+            ?? throw (Gallery.CaptionEncodingError is { } error
+                ? new ServeException(501, $"Image search needs the gallery's captions: {error}.")
+                : new ServeException(503, "The gallery's captions are still being loaded; try again in a few seconds."));
 
         float[] features;
         await _cnnSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -134,18 +137,21 @@ public sealed class SearchService
         var hits = TopK(scores, ids, Math.Min(k, m)).Select(c =>
         {
             int img = Gallery.CaptionImage[c];
-            return new CaptionHit(c, Gallery.Captions[c], img, Gallery.Items[img].Name, scores[c], ThumbnailUrl(img));
+            return new CaptionHit(c, Gallery.Captions[c].Text, img, img < 0 ? "" : Gallery.Items[img].Id, scores[c], img < 0 ? null : ThumbnailUrl(img));
         }).ToArray();
         return new ImageSearchResponse(size.Width, size.Height, hits, m, clock.Elapsed.TotalMilliseconds);
     }
 
-    /// <summary>The attention maps or region contributions of one query and one gallery image.</summary>
+    /// <summary>
+    /// The attention maps or region contributions of one query and one gallery image, computed by the model from the
+    /// image's encoding as the index stores it (the rows full and two-stage search score).
+    /// </summary>
     public ExplainResponse Explain(string? query, int id)
     {
         var (ids, tokens) = ParseQuery(query);
         var item = Item(id);
-        var explanation = Gallery.Model.Explain(Gallery.Features(id), Gallery.Regions, Gallery.FeatureDim, ids)
-            ?? throw new ServeException(501, $"The {Gallery.Model.Family.Name} model offers no explanation of its scores.");
+        var explanation = Gallery.Model.ExplainEncoded(Gallery.Images.Item(id), Gallery.Images.Length(id), ids)
+            ?? throw new ServeException(501, $"The {Gallery.Model.Family.Name} model offers no explanation of its scores from a gallery's encodings.");
         int r = explanation.Regions;
         IReadOnlyList<string> words;
         float[][] rows;
@@ -162,7 +168,7 @@ public sealed class SearchService
             words = [query!.Trim()];
             rows = [explanation.Weights];
         }
-        return new ExplainResponse(query!, id, item.Name, kind, explanation.Meaning, explanation.Score, words, r, Gallery.Grid, rows,
+        return new ExplainResponse(query!, id, item.Id, kind, explanation.Meaning, explanation.Score, words, r, Gallery.GridOf(r), rows,
             explanation.Relevance, ThumbnailUrl(id));
     }
 
@@ -177,8 +183,8 @@ public sealed class SearchService
     public ItemResponse ItemDetails(int id)
     {
         var item = Item(id);
-        var captions = Enumerable.Range(item.FirstCaption, item.CaptionCount).Select(c => Gallery.Captions[c]).ToArray();
-        return new ItemResponse(id, item.Name, captions, item.ImagePath is null ? null : ThumbnailUrl(id));
+        var captions = Gallery.CaptionsOf(id).Select(c => Gallery.Captions[c].Text).ToArray();
+        return new ItemResponse(id, item.Id, captions, Gallery.ImagePath(id) is null ? null : ThumbnailUrl(id));
     }
 
     /// <summary>Checks a query against the limits and maps it through the vocabulary.</summary>
@@ -189,8 +195,8 @@ public sealed class SearchService
         var words = WordTokenizer.TokenizeCaption(query);
         if (words.Count == 0) throw new ServeException(400, "The query has no words.");
         var vocab = Gallery.Model.Vocabulary;
-        var tokens = words.Select(w => { int id = vocab.IdOf(w); return new QueryToken(w, id, id != Vocabulary.Unk || vocab.Contains(w)); }).ToArray();
-        int[] ids = [Vocabulary.Start, .. tokens.Select(t => t.Id), Vocabulary.End];
+        var tokens = words.Select(w => { int id = vocab.IdOf(w); return new QueryToken(w, id, id != vocab.UnkId || vocab.Contains(w)); }).ToArray();
+        int[] ids = [vocab.StartId, .. tokens.Select(t => t.Id), vocab.EndId];
         return (ids, tokens);
     }
 

@@ -133,13 +133,15 @@ public static class ServeApp
 
         api.MapGet("/items/{id}/thumbnail", (HttpContext ctx, string id) =>
             {
-                var item = service.Item(ParseId(id));
-                // The path comes from the gallery, never from the request: the id is only looked up.
-                if (item.ImagePath is null || !File.Exists(item.ImagePath))
-                    throw new ServeException(404, $"Gallery item {item.Id} ({item.Name}) has no image file on this server.");
+                int number = ParseId(id);
+                var item = service.Item(number);
+                // The path comes from the gallery index, never from the request: the id is only looked up.
+                string? path = service.Gallery.ImagePath(number);
+                if (path is null || !File.Exists(path))
+                    throw new ServeException(404, $"Gallery item {number} ({item.Id}) has no image file on this server{(path is null ? " (the index records no path)" : $" ({path} is missing)")}.");
                 ctx.Response.Headers.CacheControl = "public, max-age=3600";
-                string type = item.ImagePath.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? "image/png" : "image/jpeg";
-                return TypedResults.PhysicalFile(item.ImagePath, type);
+                string type = path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? "image/png" : "image/jpeg";
+                return TypedResults.PhysicalFile(path, type);
             })
             .WithName("thumbnail").WithSummary("The gallery image's file (JPEG or PNG).")
             .Produces(200, contentType: "image/jpeg").Produces<ErrorResponse>(400).Produces<ErrorResponse>(404);

@@ -107,6 +107,7 @@ public sealed class Trainer : IDisposable
             config = config.ForData(data.Shape);
             var rng = new Rng(options.Seed);
             var model = family.Create(config, rng);
+            family.InitializeForTraining(model);
             data.Prepare(model);
             var shuffle = rng.Fork();
             model.Noise.State = rng.Fork().State;

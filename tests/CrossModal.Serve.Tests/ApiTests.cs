@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using CrossModal.Data;
 using CrossModal.Models;
 using CrossModal.Tensors.IO;
 using CrossModal.Tests;
@@ -9,8 +10,9 @@ using CrossModal.Tests;
 namespace CrossModal.Serve.Tests;
 
 /// <summary>
-/// Every endpoint and every error of the API, in-process (ASP.NET Core test server). Expected values come from the
-/// model handle and the data files directly, not from the server's code paths.
+/// Every endpoint and every error of the API, in-process (ASP.NET Core test server), over gallery index files built
+/// in the test. Expected values come from the model handle and the data files directly, not from the server's code
+/// paths: the images encoded from the precomp features, rounded to float16 as the index stores them.
 /// </summary>
 public sealed class ApiTests(ServeFixture fixture) : IClassFixture<ServeFixture>
 {
@@ -37,11 +39,27 @@ public sealed class ApiTests(ServeFixture fixture) : IClassFixture<ServeFixture>
         Assert.DoesNotContain("   at ", message);
     }
 
-    /// <summary>Scores of every gallery image for <paramref name="query"/>, straight from the model handle.</summary>
-    private float[] HandleScores(string query)
+    /// <summary>The test split's images encoded by the model from the precomp file, in float32.</summary>
+    private EmbeddingSet EncodedTestImages()
+    {
+        using var data = PrecompDataset.Open(ServeFixture.DataDirectory, "test", fixture.Scan.Vocabulary, cancellationToken: Token);
+        return fixture.Scan.EncodeImages(data);
+    }
+
+    /// <summary>Every value of <paramref name="set"/> rounded to float16 and back (the precision the index stores rows in).</summary>
+    private static EmbeddingSet RoundedToHalf(EmbeddingSet set)
+    {
+        var rounded = new EmbeddingSet(set.Dim);
+        for (int i = 0; i < set.Count; i++) rounded.Append(set.Item(i).ToArray().Select(v => (float)(Half)v).ToArray());
+        return rounded;
+    }
+
+    /// <summary>Scores of every gallery image for <paramref name="query"/>, straight from the model handle (float16-rounded rows, or float32).</summary>
+    private float[] HandleScores(string query, bool half = true)
     {
         var caption = fixture.Scan.EncodeText([query]);
-        var images = fixture.Gallery.Images;
+        var images = EncodedTestImages();
+        if (half) images = RoundedToHalf(images);
         var scores = new float[images.Count];
         fixture.Scan.ScoreBlock(images, 0, images.Count, caption, 0, 1, scores, 1);
         return scores;
@@ -85,6 +103,9 @@ public sealed class ApiTests(ServeFixture fixture) : IClassFixture<ServeFixture>
         }
         Assert.Empty(json.GetProperty("unknownWords").EnumerateArray());
         Assert.Equal(["a", "black", "dog", "runs", "through", "the", "grass"], json.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("word").GetString()));
+        // float16 storage moves the scores of the float32 encodings by little (the Search tests' bound).
+        var full = HandleScores(query, half: false);
+        foreach (var r in results) Assert.Equal(full[r.GetProperty("id").GetInt32()], r.GetProperty("score").GetSingle(), 3e-3f);
     }
 
     [Fact]
@@ -104,11 +125,22 @@ public sealed class ApiTests(ServeFixture fixture) : IClassFixture<ServeFixture>
         {
             var json = await Json(await host.Client.GetAsync($"/api/search?q={Uri.EscapeDataString(query)}&k=5&mode=two-stage", Token), HttpStatusCode.OK);
             Assert.Equal(16, json.GetProperty("pairScores").GetInt64());
+            // The first stage: cosine of the mean word vector and each image's mean region vector (float32 encodings).
             var caption = fixture.Scan.EncodeText([query]);
-            var pooled = new float[fixture.Scan.EmbedSize];
-            GalleryBuilder.Pool(caption.Item(0), pooled.Length, pooled);
-            var imagePooled = GalleryBuilder.Pooled(fixture.Gallery.Images);
-            var cos = Enumerable.Range(0, 125).Select(i => Enumerable.Range(0, pooled.Length).Sum(k => (double)pooled[k] * imagePooled[i * pooled.Length + k])).ToArray();
+            var images = EncodedTestImages();
+            int d = fixture.Scan.EmbedSize;
+            double[] Mean(ReadOnlySpan<float> rows)
+            {
+                var m = new double[d];
+                for (int r = 0; r < rows.Length / d; r++) for (int k = 0; k < d; k++) m[k] += rows[r * d + k];
+                return m;
+            }
+            var q = Mean(caption.Item(0));
+            var cos = Enumerable.Range(0, 125).Select(i =>
+            {
+                var m = Mean(images.Item(i));
+                return Enumerable.Range(0, d).Sum(k => q[k] * m[k]) / Math.Sqrt(m.Sum(x => x * x));
+            }).ToArray();
             var candidates = Enumerable.Range(0, 125).OrderByDescending(i => cos[i]).Take(16).ToHashSet();
             var got = json.GetProperty("results").EnumerateArray().Select(r => (Id: r.GetProperty("id").GetInt32(), Score: r.GetProperty("score").GetSingle())).ToArray();
             Assert.All(got, g => Assert.Contains(g.Id, candidates));
@@ -187,7 +219,7 @@ public sealed class ApiTests(ServeFixture fixture) : IClassFixture<ServeFixture>
     {
         string relative = Path.GetRelativePath(Environment.CurrentDirectory, ServeFixture.ImagesDirectory);
         Assert.False(Path.IsPathRooted(relative));
-        using var gallery = GalleryBuilder.FromPrecomp(fixture.Scan, Path.GetRelativePath(Environment.CurrentDirectory, ServeFixture.DataDirectory), ["dev"], relative, Token, encodeCaptions: false);
+        using var gallery = Gallery.Open(fixture.BuildIndex(fixture.CheckpointPath, "dev-relative.index", "dev", relative, captions: false), cancellationToken: Token);
         await using var host = await TestHost.StartAsync(Service(gallery: gallery));
         var image = await host.Client.GetAsync("/api/items/2/thumbnail", Token);
         Assert.Equal(HttpStatusCode.OK, image.StatusCode);
@@ -198,7 +230,7 @@ public sealed class ApiTests(ServeFixture fixture) : IClassFixture<ServeFixture>
     [Fact]
     public async Task Should_Answer404_ForAnItemWithoutImageFile()
     {
-        using var gallery = GalleryBuilder.FromPrecomp(fixture.Scan, ServeFixture.DataDirectory, ["dev"], imagesDirectory: null, Token);
+        using var gallery = Gallery.Open(fixture.BuildIndex(fixture.CheckpointPath, "dev-no-images.index", "dev", imageRoot: null, captions: false), cancellationToken: Token);
         await using var host = await TestHost.StartAsync(Service(gallery: gallery));
         await AssertError(await host.Client.GetAsync("/api/items/0/thumbnail", Token), HttpStatusCode.NotFound, "no image file");
         var item = await Json(await host.Client.GetAsync("/api/items/0", Token), HttpStatusCode.OK);
@@ -221,27 +253,62 @@ public sealed class ApiTests(ServeFixture fixture) : IClassFixture<ServeFixture>
         Assert.Equal(HandleScores(query)[11], json.GetProperty("score").GetSingle(), 1e-4f);
         Assert.Equal(7, json.GetProperty("relevance").GetArrayLength());
         Assert.Contains("t2i", json.GetProperty("meaning").GetString());
+
+        // The same attention as the model computes from the image's raw features (float32 regions): the index's float16
+        // rows move it by little.
+        using var data = PrecompDataset.Open(ServeFixture.DataDirectory, "test", fixture.Scan.Vocabulary, cancellationToken: Token);
+        int[] tokens = [.. fixture.Scan.Vocabulary.Encode(query)];
+        var reference = fixture.Scan.Explain(data.ImageFeatures(11), 36, 512, tokens)!;
+        for (int w = 0; w < 7; w++)
+            for (int r = 0; r < 36; r++) Assert.Equal(reference.Weights[w * 36 + r], rows[w][r], 5e-3f);
+        Assert.Equal(reference.Score, json.GetProperty("score").GetSingle(), 3e-3f);
     }
 
     [Fact]
-    public async Task Should_ExplainVseScores_WithRegionContributionsThatAddUpToTheScore()
+    public async Task Should_ExplainVseScores_AsOneTermForTheWholeImage_SinceTheIndexKeepsOnlyThePooledVector()
     {
-        var vse = fixture.Vse();
-        using var gallery = GalleryBuilder.FromPrecomp(vse, ServeFixture.DataDirectory, ["test"], ServeFixture.ImagesDirectory, Token);
+        string checkpoint = fixture.VseCheckpoint();
+        using var gallery = Gallery.Open(fixture.BuildIndex(checkpoint, "vse.index", "test", ServeFixture.ImagesDirectory, captions: false), cancellationToken: Token);
+        Assert.True(gallery.Index.Metadata.Direct); // one unit vector per image: no row sets in the file
+        var vse = gallery.Model;
         await using var host = await TestHost.StartAsync(Service(new ServeOptions { MaxK = 200 }, gallery: gallery));
         const string query = "a dog jumps over a log";
         var json = await Json(await host.Client.GetAsync($"/api/explain?q={Uri.EscapeDataString(query)}&id=4", Token), HttpStatusCode.OK);
         Assert.Equal("region_contributions", json.GetProperty("kind").GetString());
         var row = Assert.Single(json.GetProperty("weights").EnumerateArray()).EnumerateArray().Select(v => v.GetSingle()).ToArray();
-        Assert.Equal(36, row.Length);
+        Assert.Equal(1, json.GetProperty("regions").GetInt32());
+        // The expected score: the model's cosine of the image encoded from its precomp features and the caption.
+        using var data = PrecompDataset.Open(ServeFixture.DataDirectory, "test", vse.Vocabulary, cancellationToken: Token);
+        var image = vse.EncodeImages(data, 4, 1, cancellationToken: Token);
         var caption = vse.EncodeText([query]);
         var s = new float[1];
-        vse.ScoreBlock(gallery.Images, 4, 5, caption, 0, 1, s, 1);
-        Assert.Equal(s[0], row.Sum(), 1e-4f);
-        Assert.Equal(s[0], json.GetProperty("score").GetSingle(), 1e-4f);
-        Assert.Contains(row, v => v < 0); // signed shares: the meaning text says so
+        vse.ScoreBlock(image, 0, 1, caption, 0, 1, s, 1);
+        Assert.Equal(s[0], Assert.Single(row), 1e-5f);
+        Assert.Equal(s[0], json.GetProperty("score").GetSingle(), 1e-5f);
+        Assert.Contains("does not store", json.GetProperty("meaning").GetString());
         var search = await Json(await host.Client.GetAsync($"/api/search?q={Uri.EscapeDataString(query)}&k=125", Token), HttpStatusCode.OK);
         Assert.Equal(s[0], search.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("id").GetInt32() == 4).GetProperty("score").GetSingle(), 1e-5f);
+        var twoStage = await Json(await host.Client.GetAsync($"/api/search?q={Uri.EscapeDataString(query)}&k=125&mode=two-stage", Token), HttpStatusCode.OK);
+        Assert.Equal(s[0], twoStage.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("id").GetInt32() == 4).GetProperty("score").GetSingle(), 1e-5f);
+    }
+
+    [Fact]
+    public async Task Should_ExplainImramScores_WithTheWordsAttentionFromTheIndexsRegions()
+    {
+        string checkpoint = fixture.SaveCheckpoint(new CrossModal.Models.Imram.ImramModel(new CrossModal.Models.Imram.ImramConfig
+            { ImgDim = 512, EmbedSize = 32, WordDim = 16, VocabSize = fixture.Vocabulary.Count, IterationStep = 3 }, new CrossModal.Tensors.Rng(9)), "imram.safetensors");
+        using var gallery = Gallery.Open(fixture.BuildIndex(checkpoint, "imram.index", "test", ServeFixture.ImagesDirectory, captions: false), cancellationToken: Token);
+        await using var host = await TestHost.StartAsync(Service(new ServeOptions { MaxK = 200 }, gallery: gallery));
+        const string query = "a girl in a pink dress";
+        var json = await Json(await host.Client.GetAsync($"/api/explain?q={Uri.EscapeDataString(query)}&id=5", Token), HttpStatusCode.OK);
+        Assert.Equal("word_region_attention", json.GetProperty("kind").GetString());
+        var rows = json.GetProperty("weights").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
+        Assert.Equal(8, rows.Length); // <start>, 6 words, <end>
+        Assert.All(rows, r => { Assert.Equal(36, r.Length); Assert.Equal(1f, r.Sum(), 1e-4f); });
+        Assert.Contains("full_IMRAM", json.GetProperty("meaning").GetString());
+        var search = await Json(await host.Client.GetAsync($"/api/search?q={Uri.EscapeDataString(query)}&k=125", Token), HttpStatusCode.OK);
+        Assert.Equal(search.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("id").GetInt32() == 5).GetProperty("score").GetSingle(),
+            json.GetProperty("score").GetSingle(), 1e-4f);
     }
 
     private static MultipartFormDataContent Upload(byte[] bytes, string field = "image", string type = "image/jpeg")
@@ -263,20 +330,21 @@ public sealed class ApiTests(ServeFixture fixture) : IClassFixture<ServeFixture>
         // must agree (README of the data: max |diff| 1.2e-4 for the reference output), so scoring the upload must
         // rank captions like scoring the gallery's own features of that image.
         var features = fixture.Encoder.Encode(bytes, 6, 512, Token);
-        var reference = fixture.Gallery.Features(3);
+        using var data = PrecompDataset.Open(ServeFixture.DataDirectory, "test", fixture.Scan.Vocabulary, cancellationToken: Token);
+        var reference = data.ImageFeatures(3);
         float maxDiff = 0, maxValue = 0;
         for (int i = 0; i < features.Length; i++) { maxDiff = Math.Max(maxDiff, Math.Abs(features[i] - reference[i])); maxValue = Math.Max(maxValue, Math.Abs(reference[i])); }
         Assert.True(maxDiff <= 2e-3f * maxValue, $"upload features differ from the precomp features by {maxDiff} (max value {maxValue})");
 
         var image = fixture.Scan.EncodeImages(reference.ToArray(), 1, 36, 512);
-        var captions = fixture.Gallery.WaitForCaptions(Token);
+        var texts = File.ReadAllLines(Path.Combine(ServeFixture.DataDirectory, "test_caps.txt")).Where(t => t.Trim().Length > 0).ToArray();
+        var captions = RoundedToHalf(fixture.Scan.EncodeText(texts));
         var expected = new float[captions.Count];
         fixture.Scan.ScoreBlock(image, 0, 1, captions, 0, captions.Count, expected, captions.Count);
         var results = json.GetProperty("results").EnumerateArray().ToArray();
         Assert.Equal(8, results.Length);
         var top = Enumerable.Range(0, expected.Length).OrderByDescending(c => expected[c]).Take(8).ToArray();
         Assert.Equal(top, results.Select(r => r.GetProperty("captionId").GetInt32()));
-        var texts = File.ReadAllLines(Path.Combine(ServeFixture.DataDirectory, "test_caps.txt"));
         foreach (var r in results)
         {
             int c = r.GetProperty("captionId").GetInt32();
@@ -360,21 +428,13 @@ public sealed class ApiTests(ServeFixture fixture) : IClassFixture<ServeFixture>
     {
         var g = fixture.Gallery;
         var pending = new TaskCompletionSource<EmbeddingSet>();
-        using var gallery = new Gallery(g.Model, g.Items, CopyFeatures(g), g.Regions, g.FeatureDim, g.Images, new CrossModal.Search.Exact.ExactIndex(g.Model.EmbedSize),
-            g.Captions, [.. g.CaptionImage], pending.Task, "pending");
+        using var gallery = new Gallery(g.Index, g.Model, ownsIndex: false, "pending", pending.Task);
         await using var host = await TestHost.StartAsync(Service(gallery: gallery));
         var names = File.ReadAllLines(Path.Combine(ServeFixture.DataDirectory, "test_ids.txt"));
         var jpeg = File.ReadAllBytes(Path.Combine(ServeFixture.ImagesDirectory, names[0]));
-        await AssertError(await host.Client.PostAsync("/api/search/image", Upload(jpeg), Token), HttpStatusCode.ServiceUnavailable, "still being encoded");
+        await AssertError(await host.Client.PostAsync("/api/search/image", Upload(jpeg), Token), HttpStatusCode.ServiceUnavailable, "still being loaded");
         var health = await Json(await host.Client.GetAsync("/api/health", Token), HttpStatusCode.OK);
         Assert.False(health.GetProperty("captionsReady").GetBoolean());
-    }
-
-    private static float[] CopyFeatures(Gallery g)
-    {
-        var all = new float[g.Items.Count * g.Regions * g.FeatureDim];
-        for (int i = 0; i < g.Items.Count; i++) g.Features(i).CopyTo(all.AsSpan(i * g.Regions * g.FeatureDim));
-        return all;
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using CrossModal.Models;
 using CrossModal.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -16,7 +15,8 @@ namespace CrossModal.Serve.Tests;
 /// types a query, waits for the results, opens a result with the keyboard, checks from the canvas pixels that the
 /// heatmap of the selected word was drawn where the attention is, moves to the next word with an arrow key, checks
 /// a narrow screen does not scroll sideways, and saves a screenshot (serve-page.png in the test output folder, and
-/// at $CROSSMODAL_SCREENSHOT when set). $CROSSMODAL_SERVE_CHECKPOINT replaces the small random model by a trained one.
+/// at $CROSSMODAL_SCREENSHOT when set). The gallery is the fixture's index file (built in the test from the f8k-1k
+/// test split); $CROSSMODAL_SERVE_CHECKPOINT builds it with a trained checkpoint instead of the small random model.
 /// </summary>
 public sealed class BrowserTests(ServeFixture fixture) : IClassFixture<ServeFixture>
 {
@@ -32,7 +32,7 @@ public sealed class BrowserTests(ServeFixture fixture) : IClassFixture<ServeFixt
         Gallery? own = null;
         var gallery = fixture.Gallery;
         if (Environment.GetEnvironmentVariable("CROSSMODAL_SERVE_CHECKPOINT") is { Length: > 0 } checkpoint)
-            gallery = own = GalleryBuilder.FromPrecomp(ModelHandle.Load(checkpoint, cancellationToken: token), ServeFixture.DataDirectory, ["test"], ServeFixture.ImagesDirectory, token);
+            gallery = own = Gallery.Open(fixture.BuildIndex(checkpoint, "trained.index", "test", ServeFixture.ImagesDirectory, captions: true), cancellationToken: token);
         try
         {
             var app = ServeApp.Create(new SearchService(gallery, new ServeOptions(), fixture.Encoder), b => b.WebHost.UseUrls("http://127.0.0.1:0"));

@@ -10,7 +10,8 @@ Writes (tests/fixtures/naaf/README.md describes every array and how to replay th
                                                                  scoring part of xattn_score), gradients
   dmm_alpha2.safetensors/.json, dmm_alpha20.safetensors/.json (c) the threshold learning over a sequence of
                                                                  training batches, state after each batch
-  glove/                                                     NAAF's GloVe distribution format, generated
+  glove/                                                     NAAF's GloVe distribution format, generated (plus
+                                                             wrong tables: rows short, int64, 1-D)
 
 Inputs are generated from fixed seeds and searched so that every case the fixture must cover occurs and no value
 sits within 1e-4 of a discontinuity (a region at the threshold, a smoothed maximum at 0, a tie between images in
@@ -388,6 +389,13 @@ def make_glove(out):
     bad = os.path.join(folder, "glove_rows_mismatch.json.pkl")  # one row short of the vocabulary
     if not (os.path.exists(bad) and torch.equal(torch.load(bad), matrix[:-1])):
         torch.save(matrix[:-1].clone(), bad, _use_new_zipfile_serialization=False)
+    # Two more tables a user could hand over by mistake: word ids instead of vectors (int64), and a flat vector.
+    wrong = {"glove_int64.json.pkl": torch.arange(matrix.shape[0] * 4, dtype=torch.int64).view(-1, 4),
+             "glove_flat.json.pkl": matrix[4].clone()}
+    for name, t in wrong.items():
+        q = os.path.join(folder, name)
+        if not (os.path.exists(q) and torch.equal(torch.load(q), t)):
+            torch.save(t, q, _use_new_zipfile_serialization=False)
     for p in (path, os.path.join(folder, "glove_840B_f30k_precomp.zip.json.pkl")):
         assert torch.equal(torch.load(p), matrix)
     return {"vocab": len(word2idx), "rows": int(matrix.shape[0]), "dim": 300,

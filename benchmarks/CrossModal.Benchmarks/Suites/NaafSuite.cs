@@ -43,14 +43,21 @@ internal static class NaafSuite
         void Step() => objective.Step(batch, new TrainingStep(0, 1));
 
         double ours = ctx.BestSeconds(Step, ctx.Quick ? 2 : 4, 1);
-        Console.Error.WriteLine($"naaf-train: ours {ours * 1000:F0} ms/step; running PyTorch...");
+        double oursCpu = ctx.BestSeconds(Step, ctx.Quick ? 1 : 2, 0, CpuSeconds);
+        Console.Error.WriteLine($"naaf-train: ours {ours * 1000:F0} ms/step ({oursCpu * 1000:F0} ms CPU); running PyTorch...");
         var reference = PythonReference.Run("naaf_reference.py", new[] { "train", "--steps", ctx.Quick ? "1" : "3" }, threads);
         double theirs = reference.GetProperty("seconds_per_step").GetDouble();
+        double theirsCpu = reference.GetProperty("cpu_seconds_per_step").GetDouble();
         yield return new BenchResult("naaf-train", $"b{Batch}-r{Regions}x{ImgDim}-e{Embed}-lambda20", threads, "s/step", ours,
             "pytorch", theirs, HigherIsBetter: false, new Dictionary<string, object>
             {
                 ["pytorch_peak_rss_mb"] = Math.Round(reference.GetProperty("peak_rss_mb").GetDouble()),
                 ["peak_rss_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0),
+                // On a shared machine the CPU time per step (all threads) is steadier than the wall clock; with one
+                // thread its ratio is the best estimate of the idle ratio.
+                ["cpu_seconds_per_step"] = Math.Round(oursCpu, 3),
+                ["pytorch_cpu_seconds_per_step"] = Math.Round(theirsCpu, 3),
+                ["cpu_ratio"] = Math.Round(theirsCpu / oursCpu, 2),
                 ["threshold_updates_per_step"] = model.LastMining?.Updates ?? 0,
                 ["pytorch_threshold_updates_per_step"] = reference.GetProperty("threshold_updates_per_step").GetDouble(),
             });
@@ -91,11 +98,18 @@ internal static class NaafSuite
                 for (int j0 = 0; j0 < nCaps; j0 += shard)
                     model.ScoreBlock(regionSet, i0, Math.Min(images, i0 + shard), captionSet, j0, Math.Min(nCaps, j0 + shard), output.AsSpan(i0 * nCaps + j0), nCaps);
         }, ctx.Quick ? 1 : 2, 1);
+        double cpuSeconds = ctx.BestSeconds(() =>
+        {
+            for (int i0 = 0; i0 < images; i0 += shard)
+                for (int j0 = 0; j0 < nCaps; j0 += shard)
+                    model.ScoreBlock(regionSet, i0, Math.Min(images, i0 + shard), captionSet, j0, Math.Min(nCaps, j0 + shard), output.AsSpan(i0 * nCaps + j0), nCaps);
+        }, 1, 0, CpuSeconds);
         double pairs = (double)images * nCaps;
-        Console.Error.WriteLine($"naaf-score: ours {pairs / seconds:F0} pairs/s; running PyTorch...");
+        Console.Error.WriteLine($"naaf-score: ours {pairs / seconds:F0} pairs/s ({pairs / cpuSeconds:F0} per CPU second); running PyTorch...");
         var reference = PythonReference.Run("naaf_reference.py", new[] { "score", "--caption-fraction", ctx.Quick ? "0.005" : "0.02",
             "--thres-safe", ThresSafe.ToString(System.Globalization.CultureInfo.InvariantCulture) }, threads);
         double theirs = reference.GetProperty("pairs_per_second").GetDouble();
+        double theirsPerCpu = reference.GetProperty("pairs").GetDouble() / reference.GetProperty("cpu_seconds").GetDouble();
         yield return new BenchResult("naaf-score", $"{images}x{captions}-r{Regions}-e{Embed}-thres_safe{ThresSafe}", threads, "pairs/s", pairs / seconds,
             "pytorch", theirs, HigherIsBetter: true, new Dictionary<string, object>
             {
@@ -104,8 +118,14 @@ internal static class NaafSuite
                 ["pytorch_full_matrix_seconds"] = Math.Round(reference.GetProperty("extrapolated_full_seconds").GetDouble(), 1),
                 ["peak_rss_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0),
                 ["pytorch_peak_rss_mb"] = Math.Round(reference.GetProperty("peak_rss_mb").GetDouble()),
+                ["pairs_per_cpu_second"] = Math.Round(pairs / cpuSeconds),
+                ["pytorch_pairs_per_cpu_second"] = Math.Round(theirsPerCpu),
+                ["cpu_ratio"] = Math.Round(pairs / cpuSeconds / theirsPerCpu, 2),
             });
     }
+
+    /// <summary>The process's CPU time (all threads) in seconds.</summary>
+    private static double CpuSeconds() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
     private static void Normalize(Span<float> v)
     {

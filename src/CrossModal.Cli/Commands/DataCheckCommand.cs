@@ -33,7 +33,7 @@ internal static class DataCheckCommand
                 {
                     var ids = d.CaptionTokens(k);
                     words += ids.Length - 2;
-                    foreach (int id in ids[1..^1]) if (id == Vocabulary.Unk) unknown++;
+                    foreach (int id in ids[1..^1]) if (id == vocabulary.UnkId) unknown++;
                 }
                 string shape = d.Regions > 0 ? $"{d.ImageCount} x {d.Regions} x {d.FeatureDim}" : $"{d.ImageCount} x {d.FeatureDim}";
                 Console.WriteLine($"{name}: images {shape}, {d.CaptionCount} captions ({(d.ImageDivisor == 5 ? "5 per image" : "one feature row per caption")}), " +

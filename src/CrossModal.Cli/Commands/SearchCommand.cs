@@ -51,7 +51,7 @@ internal static class SearchCommand
             {
                 query = GalleryQuery.FromText(model, queryText);
                 foreach (var w in query.UnknownWords)
-                    Console.Error.WriteLine($"search: unknown word '{w}' (not in the vocabulary of {model.Vocabulary.Count} words): encoded as {model.Vocabulary.WordOf(Vocabulary.Unk)} (id {Vocabulary.Unk})");
+                    Console.Error.WriteLine($"search: unknown word '{w}' (not in the vocabulary of {model.Vocabulary.Count} words): encoded as {model.Vocabulary.WordOf(model.Vocabulary.UnkId)} (id {model.Vocabulary.UnkId})");
                 if (query.UnknownWords.Count == WordTokenizer.TokenizeCaption(queryText).Count)
                     Console.Error.WriteLine("search: warning: no word of the query is in the vocabulary; the results do not depend on it.");
             }

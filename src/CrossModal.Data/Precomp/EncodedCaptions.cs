@@ -36,13 +36,13 @@ internal sealed class EncodedCaptions
     /// The first caption none of whose words the vocabulary knows (every id between &lt;start&gt; and &lt;end&gt; is
     /// &lt;unk&gt;, or there is none), or -1. Such a caption carries no signal: it means the wrong vocabulary or a broken line.
     /// </summary>
-    public int FirstWithoutKnownWord()
+    public int FirstWithoutKnownWord(int unkId)
     {
         for (int k = 0; k < Count; k++)
         {
             var ids = this[k];
             bool known = false;
-            for (int i = 1; i < ids.Length - 1 && !known; i++) known = ids[i] != Vocabulary.Unk;
+            for (int i = 1; i < ids.Length - 1 && !known; i++) known = ids[i] != unkId;
             if (!known) return k;
         }
         return -1;

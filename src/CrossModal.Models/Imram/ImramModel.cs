@@ -65,4 +65,14 @@ public sealed class ImramModel : MatchingModel
         ImramAttention.ScoreBlock(images.Items(i0, i1 - i0), i1 - i0, images.Length(i0), captions.Items(j0, n), lengths, images.Dim,
             Options, Gates, output, ldo);
     }
+
+    /// <summary>The words' (or regions') attention of one pair, from encoded regions and a caption (<see cref="ImramExplainer"/>).</summary>
+    public override ScoreExplanation? ExplainEncoded(ReadOnlySpan<float> image, int rows, int[] tokens)
+    {
+        if (rows < 1 || image.Length != rows * EmbedSize) throw new ArgumentException($"{image.Length} floats are not {rows} encoded regions of {EmbedSize}.");
+        using var scope = TensorScope.Begin();
+        using var noGrad = CrossModal.Tensors.Autograd.Tape.NoGrad();
+        var words = EncodeCaptions(tokens, [tokens.Length], tokens.Length);
+        return ImramExplainer.Explain(image, rows, words.Data, tokens.Length, EmbedSize, Options, Gates);
+    }
 }

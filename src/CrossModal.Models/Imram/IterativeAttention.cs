@@ -142,6 +142,9 @@ internal sealed class IterativeAttention : IDisposable
         }
     }
 
+    /// <summary>The weights α of step <paramref name="step"/> of the last <see cref="Forward"/>: [rows (context) x cols (query)], each column summing to 1.</summary>
+    public ReadOnlySpan<float> Attention(int step) => _alpha[step].AsSpan(0, _rows * _cols);
+
     private void EnsureBackward()
     {
         if (_dAlpha is not null) return;

@@ -45,8 +45,12 @@ public sealed class GloveTable
         else
         {
             var root = TorchCheckpoint.Load(path).Root;
-            vectors = root is TorchTensor t ? t.Value
-                : throw new InvalidDataException($"{path}: a GloVe file must hold one tensor (torch.save of the V x dim table, as NAAF's glove_840B_*_precomp.json.pkl), found a {root?.GetType().Name ?? "None"}.");
+            var t = root as TorchTensor
+                ?? throw new InvalidDataException($"{path}: a GloVe file must hold one tensor (torch.save of the V x dim table, as NAAF's glove_840B_*_precomp.json.pkl), found a {root?.GetType().Name ?? "None"}.");
+            // float32 as NAAF's files (float64 and float16 convert exactly enough); an integer table is not word vectors.
+            if (t.DType is not ("float32" or "float64" or "float16"))
+                throw new InvalidDataException($"{path}: the GloVe table holds {t.DType} values; expected float32 word vectors.");
+            vectors = t.Value;
         }
         if (vectors.Rank != 2) throw new InvalidDataException($"{path}: the GloVe table has shape {Tensor.FormatShape(vectors.ShapeSpan)}, expected [vocabulary size, word_dim] = [{vocabularySize}, {wordDim}].");
         if (vectors.Dim(0) != vocabularySize)

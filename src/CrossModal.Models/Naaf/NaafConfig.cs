@@ -30,6 +30,17 @@ public sealed record NaafConfig : MatchingConfig
     [Flag("text encoder: basic (learned embedding) or GloVe (embed.glove.weight from a GloVe file)")]
     public TextEncoderType PrecompEncTextType { get; init; } = TextEncoderType.Basic;
 
+    /// <summary>
+    /// The GloVe table a new GloVe run starts from (NAAF's train.py has no flag for it: it loads
+    /// vocab_path/glove_840B_{f30k,coco}_precomp.json.pkl): that file as NAAF distributes it (a torch.save'd
+    /// [vocabulary size, word_dim] float tensor, read by the restricted unpickler) or a .npy matrix, one row per id of
+    /// the vocabulary given with --vocab (NAAF's GloVe vocabulary f30k_precomp.json / coco_precomp.json). Read once
+    /// when training starts; the table then lives in the weights (txt_enc.embed.glove.weight).
+    /// </summary>
+    [JsonPropertyName("glove_path")]
+    [Flag("NAAF GloVe text encoder: the table to start from (glove_840B_*_precomp.json.pkl as NAAF ships it, or a .npy), rows in the --vocab order")]
+    public string? GlovePath { get; init; }
+
     /// <summary>--lambda_softmax λ: inverse temperature of both positive branches.</summary>
     [Flag("attention temperature λ (inverse) of NAAF's positive branches")]
     public float LambdaSoftmax { get; init; } = 20f;
@@ -45,5 +56,6 @@ public sealed record NaafConfig : MatchingConfig
         Need(Enum.IsDefined(PrecompEncType) && Enum.IsDefined(PrecompEncTextType), "precomp_enc_type or precomp_enc_text_type has a value outside its choices.");
         Need(LambdaSoftmax > 0 && float.IsFinite(LambdaSoftmax), $"lambda_softmax ({LambdaSoftmax}) must be positive.");
         Need(Alpha > 0 && float.IsFinite(Alpha), $"alpha ({Alpha}) must be positive (the rule takes log(σn / (α σp))).");
+        Need(GlovePath is null || PrecompEncTextType == TextEncoderType.Glove, "glove_path is a table for the GloVe text encoder; it needs precomp_enc_text_type GloVe.");
     }
 }

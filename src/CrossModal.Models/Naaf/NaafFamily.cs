@@ -41,6 +41,20 @@ public sealed class NaafFamily : ModelFamily<NaafConfig, NaafModel>
     public override Objectives.TrainingObjective CreateObjective(RetrievalModel model, Objectives.TrainingRecipe recipe) =>
         new NaafObjective((NaafModel)model, recipe);
 
+    /// <summary>
+    /// A new GloVe run starts its table from <see cref="NaafConfig.GlovePath"/> (required: the original always loads
+    /// its GloVe file); the table must have one row per vocabulary id and word_dim columns.
+    /// </summary>
+    public override void InitializeForTraining(RetrievalModel model)
+    {
+        var naaf = (NaafModel)model;
+        var c = naaf.NaafConfig;
+        if (c.PrecompEncTextType != TextEncoderType.Glove) return;
+        if (c.GlovePath is null)
+            throw new ArgumentException("precomp_enc_text_type GloVe starts from a GloVe table: pass --glove-path (NAAF's glove_840B_{f30k,coco}_precomp.json.pkl, or a .npy matrix, one row per id of the --vocab vocabulary).");
+        naaf.LoadGlove(GloveTable.Load(c.GlovePath, c.VocabSize, c.WordDim));
+    }
+
     /// <summary>NAAF's train.py has <c>--thres_safe</c> and <c>--precomp_enc_text_type</c>.</summary>
     public override bool Recognizes(OriginalCheckpoint checkpoint) =>
         checkpoint.Options.ContainsKey("thres_safe") && checkpoint.Options.ContainsKey("precomp_enc_text_type");

@@ -1,6 +1,8 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using CrossModal.Models.Encoders;
 using CrossModal.Models.Attention;
 using CrossModal.Tensors;
+using CrossModal.Tensors.Autograd;
 using CrossModal.Tensors.Nn;
 
 namespace CrossModal.Models.Naaf;
@@ -100,6 +102,59 @@ public sealed class NaafModel : MatchingModel
         for (int j = 0; j < n; j++) lengths[j] = captions.Length(j0 + j);
         NaafAttention.ScoreBlock(images.Items(i0, i1 - i0), i1 - i0, images.Length(i0), captions.Items(j0, n), lengths, images.Dim,
             NaafConfig.LambdaSoftmax, Threshold.ThresSafe, output, ldo);
+    }
+
+    /// <summary>One pair's explanation from raw region features (see <see cref="ExplainEncoded"/>).</summary>
+    public override ScoreExplanation? Explain(Tensor features, int[] tokens)
+    {
+        using var scope = TensorScope.Begin();
+        using var noGrad = Tape.NoGrad();
+        var regions = EncodeImages(features);
+        if (regions.Dim(0) != 1) throw new ArgumentException($"Explain takes one image, got {regions.Dim(0)}.");
+        return ExplainEncoded(regions.Data, regions.Dim(1), tokens);
+    }
+
+    /// <summary>
+    /// One pair's explanation from encoded regions and a caption. Row w is word w's attention of NAAF's positive
+    /// branch over the regions: p_wr ∝ exp(λ (s_wr − θ)) over the regions whose similarity s_wr exceeds the test
+    /// threshold θ = thres_safe, zero elsewhere (a word with no region above θ has an all-zero row: it contributes
+    /// through the negative branch only). The score is the test scorer's.
+    /// </summary>
+    public override ScoreExplanation? ExplainEncoded(ReadOnlySpan<float> image, int rows, int[] tokens)
+    {
+        int d = EmbedSize, t = tokens.Length;
+        if (rows < 1 || image.Length != rows * d) throw new ArgumentException($"{image.Length} floats are not {rows} encoded regions of {d}.");
+        Threshold.Validate();
+        using var scope = TensorScope.Begin();
+        using var noGrad = Tape.NoGrad();
+        var words = EncodeCaptions(tokens, [t], t).Data[..(t * d)];
+        float theta = Threshold.ThresSafe, lambda = NaafConfig.LambdaSoftmax;
+        var weights = new float[t * rows];
+        for (int w = 0; w < t; w++)
+        {
+            var row = weights.AsSpan(w * rows, rows);
+            var word = words.Slice(w * d, d);
+            float max = 0f;
+            for (int r = 0; r < rows; r++)
+            {
+                row[r] = TensorPrimitives.Dot(word, image.Slice(r * d, d)) - theta;
+                max = MathF.Max(max, row[r]);
+            }
+            float sum = 0f;
+            for (int r = 0; r < rows; r++)
+            {
+                row[r] = row[r] > 0f ? MathF.Exp(lambda * (row[r] - max)) : 0f;
+                sum += row[r];
+            }
+            if (sum > 0f) TensorPrimitives.Divide(row, sum, row);
+        }
+        var score = new float[1];
+        NaafAttention.ScoreBlock(image, 1, rows, words, [t], d, lambda, theta, score, 1);
+        string meaning = $"NAAF: row w is word w's attention over the regions in the positive branch, restricted to the regions whose similarity " +
+            $"exceeds the learned threshold thres_safe = {theta:G4} (each row sums to 1; an all-zero row: no region passes, the word counts as " +
+            "mismatch evidence). The score is the mean over the words of that attended match, a relevance-weighted similarity and the negative " +
+            "evidence (how far the word's best region falls below the threshold).";
+        return new ScoreExplanation(ExplanationKind.WordRegionAttention, score[0], t, rows, weights, null, meaning);
     }
 
     /// <inheritdoc/>

@@ -62,7 +62,16 @@ public sealed class ScanModel : MatchingModel
         using var noGrad = Tape.NoGrad();
         var regions = EncodeImages(features);
         if (regions.Dim(0) != 1) throw new ArgumentException($"Explain takes one image, got {regions.Dim(0)}.");
+        return ExplainEncoded(regions.Data, regions.Dim(1), tokens);
+    }
+
+    /// <summary>Word-to-region attention of encoded regions (a gallery index's rows) and a caption (<see cref="ScanExplainer"/>).</summary>
+    public override ScoreExplanation? ExplainEncoded(ReadOnlySpan<float> image, int rows, int[] tokens)
+    {
+        if (rows < 1 || image.Length != rows * EmbedSize) throw new ArgumentException($"{image.Length} floats are not {rows} encoded regions of {EmbedSize}.");
+        using var scope = TensorScope.Begin();
+        using var noGrad = Tape.NoGrad();
         var words = EncodeCaptions(tokens, [tokens.Length], tokens.Length);
-        return ScanExplainer.Explain(regions.Data, regions.Dim(1), words.Data, tokens.Length, EmbedSize, Attention);
+        return ScanExplainer.Explain(image, rows, words.Data, tokens.Length, EmbedSize, Attention);
     }
 }

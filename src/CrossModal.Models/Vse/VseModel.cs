@@ -80,4 +80,24 @@ public sealed class VseModel : MatchingModel
             : "VSE++ on one feature vector per image: the whole score is one term; there are no regions to attribute it to.";
         return new ScoreExplanation(ExplanationKind.RegionContributions, (float)score, tokens.Length, regions, contributions, null, meaning);
     }
+
+    /// <summary>
+    /// From the encoding alone (a gallery index keeps each image as the one vector v that pooling and normalising
+    /// made), the score v·q is one term: the per-region shares of <see cref="Explain"/> need the projected regions
+    /// before pooling, which the encoding no longer holds. Returned as one "region" (the whole image) holding the
+    /// whole score, with a meaning that says so.
+    /// </summary>
+    public override ScoreExplanation? ExplainEncoded(ReadOnlySpan<float> image, int rows, int[] tokens)
+    {
+        if (rows != 1 || image.Length != EmbedSize) throw new ArgumentException($"A VSE++ image encoding is one row of {EmbedSize} floats, got {image.Length} floats in {rows} rows.");
+        using var scope = TensorScope.Begin();
+        using var noGrad = Tape.NoGrad();
+        var caption = EncodeCaptions(tokens, [tokens.Length], tokens.Length).Data;
+        double score = 0;
+        for (int k = 0; k < EmbedSize; k++) score += (double)image[k] * caption[k];
+        const string meaning = "VSE++ scores the cosine of one image vector and one caption vector. The gallery index keeps each image as that one vector " +
+            "(its projected regions averaged, then normalised), so the score cannot be split over regions here: the per-region shares need the projected " +
+            "regions before pooling, which the index does not store. The whole image holds the whole score (one cell); there is no per-word attention either.";
+        return new ScoreExplanation(ExplanationKind.RegionContributions, (float)score, tokens.Length, 1, [(float)score], null, meaning);
+    }
 }

@@ -46,6 +46,44 @@ public sealed class GalleryCollection : IDisposable
         throw new InvalidOperationException($"The gallery's {Name} keep no row sets.");
     }
 
+    /// <summary>
+    /// Every item's encoding in id order, as float32: the float16 row sets widened (cross-attention galleries), or the
+    /// stored unit vectors, which are the model's own encodings when the gallery's scores are inner products
+    /// (<see cref="GalleryMetadata.Direct"/>). What a server that scores every item with the model keeps in memory.
+    /// An HNSW structure keeps its vectors inside the graph, so a single-vector HNSW gallery cannot give them.
+    /// </summary>
+    public EmbeddingSet Encodings(CancellationToken cancellationToken = default)
+    {
+        if (Sets is { } sets)
+        {
+            long floats = 0;
+            for (int i = 0; i < Count; i++) floats += (long)sets.Length(i) * sets.Dimension;
+            var set = new EmbeddingSet(sets.Dimension, checked((int)floats));
+            var buffer = new float[Count == 0 ? 0 : Enumerable.Range(0, Count).Max(sets.Length) * sets.Dimension];
+            for (int i = 0; i < Count; i++)
+            {
+                if ((i & 255) == 0) cancellationToken.ThrowIfCancellationRequested();
+                int n = sets.Length(i) * sets.Dimension;
+                sets.CopyTo(i, buffer.AsSpan(0, n));
+                set.Append(buffer.AsSpan(0, n));
+            }
+            return set;
+        }
+        var exact = Vectors switch
+        {
+            Exact.ExactIndex e => e,
+            Quantized.Int8Index q => q.Vectors,
+            _ => throw new InvalidDataException($"The {Name} of this gallery are one vector each inside a {Vectors.Kind} graph, which does not give them back; build the index with --structure exact or int8 to score every item."),
+        };
+        int d = Vectors.Dimension;
+        var vectors = new EmbeddingSet(d, checked(Count * d));
+        unsafe
+        {
+            for (int i = 0; i < Count; i++) vectors.Append(new ReadOnlySpan<float>(exact.Rows.Row(i), d));
+        }
+        return vectors;
+    }
+
     /// <summary>Appends encoded items (one per entry of <paramref name="items"/>), their pooled vectors and, if kept, their rows.</summary>
     internal void Add(EmbeddingSet encoded, IReadOnlyList<GalleryItem> items, CancellationToken cancellationToken)
     {

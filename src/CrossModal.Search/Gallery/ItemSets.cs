@@ -47,7 +47,7 @@ internal sealed unsafe class ItemSets
         ReadOnlySpan<Half> source = i < _baseCount
             ? new ReadOnlySpan<Half>(_baseRows + start, (int)n)
             : CollectionsMarshal.AsSpan(_rows).Slice((int)(start - BaseRows * Dimension), (int)n);
-        for (int j = 0; j < source.Length; j++) destination[j] = (float)source[j];
+        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(source, destination[..source.Length]);
     }
 
     /// <summary>Appends one item of rows.Length / Dimension rows.</summary>

@@ -163,7 +163,9 @@
         ctx.beginPath(); ctx.moveTo(0, i * ch); ctx.lineTo(canvas.width, i * ch); ctx.stroke();
       }
       const top = weights.indexOf(weights.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0));
-      legend = signed
+      legend = signed && g === 1
+        ? `The gallery index keeps one vector per image, so the whole score (${weights[0].toFixed(4)}) belongs to the whole image (see what these numbers mean).`
+        : signed
         ? `Red cells raise the score, blue ones lower it; strongest: cell ${top} (row ${Math.floor(top / g) + 1}, column ${top % g + 1}) = ${weights[top].toFixed(4)}.`
         : `“${e.words[state.word]}”: brighter = more attention; strongest: row ${Math.floor(top / g) + 1}, column ${top % g + 1} (${(weights[top] * 100).toFixed(1)}%).`;
     } else {
@@ -189,9 +191,12 @@
       list.replaceChildren();
       for (const hit of r.results) {
         const li = document.createElement("li");
-        const img = document.createElement("img");
-        img.src = hit.thumbnail; img.alt = "";
-        li.append(img, document.createTextNode(`${hit.text} (${hit.score.toFixed(3)})`));
+        if (hit.thumbnail) {
+          const img = document.createElement("img");
+          img.src = hit.thumbnail; img.alt = "";
+          li.append(img);
+        }
+        li.append(document.createTextNode(`${hit.text} (${hit.score.toFixed(3)})`));
         list.append(li);
       }
       setStatus($("image-status"), `${r.width} x ${r.height} image; ${r.pairScores} captions scored in ${r.elapsedMs.toFixed(0)} ms. Thumbnails show the image each caption belongs to.`);

@@ -6,28 +6,39 @@ using CrossModal.Tensors.IO;
 namespace CrossModal.Text;
 
 /// <summary>
-/// A SCAN-format vocabulary: a JSON object with <c>word2idx</c> (word to id), <c>idx2word</c> (id as a string to
-/// word) and <c>idx</c> (the size); <c>&lt;pad&gt;</c>=0, <c>&lt;start&gt;</c>=1, <c>&lt;end&gt;</c>=2,
-/// <c>&lt;unk&gt;</c>=3, real words from 4 on. Files written by the originals (Python's <c>json.dump</c>) load and
-/// save back byte for byte: the order of keys in both maps and at the top level is kept, and the text is written
-/// as <c>json.dump</c> writes it (separators <c>", "</c>/<c>": "</c>, non-ASCII escaped). Immutable and thread-safe.
+/// A vocabulary in either JSON layout the originals ship:
+/// <list type="bullet">
+/// <item>SCAN's (<c>*_vocab.json</c>): <c>word2idx</c> (word to id), <c>idx2word</c> (id as a string to word) and
+/// <c>idx</c> (the size); <c>&lt;pad&gt;</c>=0, <c>&lt;start&gt;</c>=1, <c>&lt;end&gt;</c>=2, <c>&lt;unk&gt;</c>=3,
+/// real words from 4 on;</item>
+/// <item>NAAF's GloVe vocabulary (<c>f30k_precomp.json</c>, <c>coco_precomp.json</c>; retrieval.pytorch's Tokenizer):
+/// <c>word2idx</c>, <c>char_level</c> and <c>max_len</c>; <c>&lt;pad&gt;</c>=0, <c>&lt;unk&gt;</c>=1,
+/// <c>&lt;start&gt;</c>=2, <c>&lt;end&gt;</c>=3. NAAF's deserialize_vocab reads only word2idx (char_level and
+/// max_len are kept, not used), so captions are encoded the same way with these ids.</item>
+/// </list>
+/// Files written by the originals (Python's <c>json.dump</c>) load and save back byte for byte: the order of keys in
+/// the maps and at the top level is kept, and the text is written as <c>json.dump</c> writes it (separators
+/// <c>", "</c>/<c>": "</c>, non-ASCII escaped). Immutable and thread-safe.
 /// </summary>
 public sealed class Vocabulary
 {
-    /// <summary>Id of <c>&lt;pad&gt;</c> (also the padding value of token batches).</summary>
+    /// <summary>Id of <c>&lt;pad&gt;</c> (also the padding value of token batches), in both layouts.</summary>
     public const int Pad = 0;
 
-    /// <summary>Id of <c>&lt;start&gt;</c>, first id of every encoded caption.</summary>
+    /// <summary>Id of <c>&lt;start&gt;</c> in the SCAN layout (a vocabulary's own: <see cref="StartId"/>).</summary>
     public const int Start = 1;
 
-    /// <summary>Id of <c>&lt;end&gt;</c>, last id of every encoded caption.</summary>
+    /// <summary>Id of <c>&lt;end&gt;</c> in the SCAN layout (a vocabulary's own: <see cref="EndId"/>).</summary>
     public const int End = 2;
 
-    /// <summary>Id of <c>&lt;unk&gt;</c>, given to words not in the vocabulary.</summary>
+    /// <summary>Id of <c>&lt;unk&gt;</c> in the SCAN layout (a vocabulary's own: <see cref="UnkId"/>).</summary>
     public const int Unk = 3;
 
-    /// <summary>The four special words in id order.</summary>
+    /// <summary>The four special words in SCAN's id order.</summary>
     public static IReadOnlyList<string> SpecialWords { get; } = ["<pad>", "<start>", "<end>", "<unk>"];
+
+    /// <summary>The four special words in the id order of NAAF's GloVe vocabularies.</summary>
+    public static IReadOnlyList<string> GloveSpecialWords { get; } = ["<pad>", "<unk>", "<start>", "<end>"];
 
     private readonly string[] _words;
     private readonly Dictionary<string, int> _ids;
@@ -37,9 +48,11 @@ public sealed class Vocabulary
     private readonly string[] _word2idxOrder;
     private readonly string[] _idx2wordKeys;
     private readonly string[] _topLevelOrder;
+    private readonly Dictionary<string, string> _otherKeys; // NAAF layout: char_level and max_len, as written
     private readonly bool _trailingNewline;
 
-    private Vocabulary(string[] words, string[] word2idxOrder, string[] idx2wordKeys, string[] topLevelOrder, bool trailingNewline)
+    private Vocabulary(string[] words, string[] word2idxOrder, string[] idx2wordKeys, string[] topLevelOrder, bool trailingNewline,
+        Dictionary<string, string>? otherKeys = null)
     {
         _words = words;
         _ids = new Dictionary<string, int>(words.Length, StringComparer.Ordinal);
@@ -49,7 +62,23 @@ public sealed class Vocabulary
         _idx2wordKeys = idx2wordKeys;
         _topLevelOrder = topLevelOrder;
         _trailingNewline = trailingNewline;
+        _otherKeys = otherKeys ?? new Dictionary<string, string>();
+        StartId = _ids["<start>"];
+        EndId = _ids["<end>"];
+        UnkId = _ids["<unk>"];
     }
+
+    /// <summary>Id of <c>&lt;start&gt;</c>, first id of every encoded caption (1 in SCAN's layout, 2 in NAAF's GloVe layout).</summary>
+    public int StartId { get; }
+
+    /// <summary>Id of <c>&lt;end&gt;</c>, last id of every encoded caption (2 in SCAN's layout, 3 in NAAF's GloVe layout).</summary>
+    public int EndId { get; }
+
+    /// <summary>Id of <c>&lt;unk&gt;</c>, given to words not in the vocabulary (3 in SCAN's layout, 1 in NAAF's GloVe layout).</summary>
+    public int UnkId { get; }
+
+    /// <summary>True for NAAF's GloVe layout (word2idx, char_level, max_len).</summary>
+    public bool IsGloveLayout => _idx2wordKeys.Length == 0;
 
     /// <summary>Number of entries including the four special words (SCAN's <c>idx</c>).</summary>
     public int Count => _words.Length;
@@ -57,11 +86,11 @@ public sealed class Vocabulary
     /// <summary>All words in id order.</summary>
     public IReadOnlyList<string> Words => _words;
 
-    /// <summary>The id of <paramref name="word"/>, or <see cref="Unk"/> when absent.</summary>
-    public int IdOf(string word) => _ids.TryGetValue(word, out int id) ? id : Unk;
+    /// <summary>The id of <paramref name="word"/>, or <see cref="UnkId"/> when absent.</summary>
+    public int IdOf(string word) => _ids.TryGetValue(word, out int id) ? id : UnkId;
 
-    /// <summary>The id of <paramref name="word"/>, or <see cref="Unk"/> when absent (no allocation).</summary>
-    public int IdOf(ReadOnlySpan<char> word) => _spanIds.TryGetValue(word, out int id) ? id : Unk;
+    /// <summary>The id of <paramref name="word"/>, or <see cref="UnkId"/> when absent (no allocation).</summary>
+    public int IdOf(ReadOnlySpan<char> word) => _spanIds.TryGetValue(word, out int id) ? id : UnkId;
 
     /// <summary>True when <paramref name="word"/> has its own id.</summary>
     public bool Contains(string word) => _ids.ContainsKey(word);
@@ -76,7 +105,7 @@ public sealed class Vocabulary
 
     /// <summary>
     /// Encodes a caption as the originals do: strip, lower-case, NLTK word_tokenize, then
-    /// <c>[&lt;start&gt;] + ids + [&lt;end&gt;]</c> with unknown words as <see cref="Unk"/>.
+    /// <c>[&lt;start&gt;] + ids + [&lt;end&gt;]</c> with unknown words as <see cref="UnkId"/>.
     /// </summary>
     public int[] Encode(string caption)
     {
@@ -89,9 +118,9 @@ public sealed class Vocabulary
     public void Encode(string caption, List<int> output)
     {
         ArgumentNullException.ThrowIfNull(caption);
-        output.Add(Start);
+        output.Add(StartId);
         foreach (var token in WordTokenizer.TokenizeCaption(caption)) output.Add(IdOf(token));
-        output.Add(End);
+        output.Add(EndId);
     }
 
     /// <summary>The words of <paramref name="ids"/> joined by spaces (padding dropped), for display.</summary>
@@ -180,7 +209,7 @@ public sealed class Vocabulary
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{source}: not valid JSON ({e.Message}); expected a SCAN vocabulary {{\"word2idx\": ..., \"idx2word\": ..., \"idx\": N}}.", e);
+            throw new InvalidDataException($"{source}: not valid JSON ({e.Message}); expected a SCAN vocabulary {{\"word2idx\": ..., \"idx2word\": ..., \"idx\": N}} or NAAF's GloVe vocabulary {{\"word2idx\": ..., \"char_level\": false, \"max_len\": null}}.", e);
         }
         using (doc)
         try
@@ -188,6 +217,8 @@ public sealed class Vocabulary
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"{source}: expected a JSON object with word2idx, idx2word and idx; found a {root.ValueKind}.");
+            if (root.TryGetProperty("char_level", out _) || root.TryGetProperty("max_len", out _))
+                return FromGloveJson(root, source, utf8.Length > 0 && utf8[^1] == (byte)'\n');
             var top = new List<string>();
             JsonElement? word2idx = null, idx2word = null, idx = null;
             foreach (var p in root.EnumerateObject())
@@ -261,7 +292,61 @@ public sealed class Vocabulary
     }
 
     /// <summary>
-    /// The SCAN JSON text, as Python's <c>json.dump</c> writes it; for a loaded vocabulary the original key order
+    /// NAAF's GloVe vocabulary: word2idx with the ids 0..n-1 and &lt;pad&gt; 0, &lt;unk&gt; 1, &lt;start&gt; 2,
+    /// &lt;end&gt; 3 (as NAAF's f30k_precomp.json and coco_precomp.json), char_level and max_len (kept as written).
+    /// </summary>
+    private static Vocabulary FromGloveJson(JsonElement root, string source, bool trailingNewline)
+    {
+        const string Layout = "NAAF's GloVe vocabulary has word2idx, char_level and max_len";
+        var top = new List<string>();
+        var other = new Dictionary<string, string>();
+        JsonElement? word2idx = null;
+        foreach (var p in root.EnumerateObject())
+        {
+            if (top.Contains(p.Name)) throw new InvalidDataException($"{source}: the key '{p.Name}' appears twice.");
+            top.Add(p.Name);
+            switch (p.Name)
+            {
+                case "word2idx": word2idx = p.Value; break;
+                case "char_level":
+                    if (p.Value.ValueKind == JsonValueKind.True)
+                        throw new InvalidDataException($"{source}: char_level is true; NAAF encodes captions word by word, so its GloVe vocabularies are word-level (char_level false).");
+                    if (p.Value.ValueKind != JsonValueKind.False) throw new InvalidDataException($"{source}: char_level must be false; found {p.Value.GetRawText()}.");
+                    other[p.Name] = "false";
+                    break;
+                case "max_len":
+                    if (p.Value.ValueKind != JsonValueKind.Null && !(p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out int m) && m > 0))
+                        throw new InvalidDataException($"{source}: max_len must be null or a positive integer; found {p.Value.GetRawText()}.");
+                    other[p.Name] = p.Value.GetRawText();
+                    break;
+                default: throw new InvalidDataException($"{source}: unexpected key '{p.Name}' ({Layout}).");
+            }
+        }
+        if (word2idx is not { ValueKind: JsonValueKind.Object } map)
+            throw new InvalidDataException($"{source}: {(word2idx is null ? "no word2idx" : "word2idx is not a JSON object")} ({Layout}).");
+        int size = map.GetPropertyCount();
+        if (size < GloveSpecialWords.Count) throw new InvalidDataException($"{source}: word2idx has {size} entries; it needs at least the four special words.");
+        var words = new string?[size];
+        var order = new List<string>(size);
+        foreach (var p in map.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id))
+                throw new InvalidDataException($"{source}: word2idx['{p.Name}'] must be an integer id; found {p.Value.GetRawText()}.");
+            if ((uint)id >= (uint)size)
+                throw new InvalidDataException($"{source}: word2idx['{p.Name}'] = {id} is outside 0..{size - 1}; the ids must be 0..{size - 1} without gaps (one GloVe row each).");
+            if (words[id] is not null) throw new InvalidDataException($"{source}: word2idx gives id {id} to both '{words[id]}' and '{p.Name}'.");
+            words[id] = p.Name;
+            order.Add(p.Name);
+        }
+        if (order.Distinct(StringComparer.Ordinal).Count() != order.Count) throw new InvalidDataException($"{source}: word2idx lists a word twice.");
+        for (int i = 0; i < GloveSpecialWords.Count; i++)
+            if (words[i] != GloveSpecialWords[i])
+                throw new InvalidDataException($"{source}: id {i} is '{words[i]}', expected '{GloveSpecialWords[i]}' (NAAF's GloVe layout: <pad>=0, <unk>=1, <start>=2, <end>=3).");
+        return new Vocabulary(words!, order.ToArray(), [], top.ToArray(), trailingNewline, other);
+    }
+
+    /// <summary>
+    /// The JSON text (SCAN's layout, or NAAF's GloVe layout for a vocabulary read in it), as Python's <c>json.dump</c> writes it; for a loaded vocabulary the original key order
     /// is kept, so <c>Load(path).ToJson()</c> reproduces a file written by the originals exactly.
     /// </summary>
     public string ToJson()
@@ -298,7 +383,7 @@ public sealed class Vocabulary
                     sb.Append('}');
                     break;
                 default:
-                    sb.Append(_words.Length.ToString(CultureInfo.InvariantCulture));
+                    sb.Append(_otherKeys.TryGetValue(key, out var raw) ? raw : _words.Length.ToString(CultureInfo.InvariantCulture));
                     break;
             }
         }

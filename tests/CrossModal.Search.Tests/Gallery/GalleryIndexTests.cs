@@ -103,6 +103,38 @@ public class GalleryIndexTests
         Assert.Equal(g.Search(f.Model, query, GalleryTarget.Images, 5, cancellationToken: Ct), opened.Search(f.Model, query, GalleryTarget.Images, 5, cancellationToken: Ct));
     }
 
+    [Theory]
+    [InlineData("vsepp", VectorIndexKind.Exact)]
+    [InlineData("vsepp", VectorIndexKind.Int8)]
+    [InlineData("scan", VectorIndexKind.Exact)]
+    [InlineData("scan", VectorIndexKind.Hnsw)]
+    public void Should_GiveBackEveryItemsEncoding_FromAMappedFile(string family, VectorIndexKind kind)
+    {
+        using var f = new GalleryFixture(family);
+        using (var g = Build(f, kind)) g.Save(f.File("g.index"), cancellationToken: Ct);
+        using var opened = GalleryIndex.Open(f.File("g.index"));
+        var encodings = opened.Images.Encodings(Ct);
+        var expected = f.Model.EncodeImages(f.Test, cancellationToken: Ct);
+        Assert.Equal(expected.Count, encodings.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected.Length(i), encodings.Length(i));
+            var e = expected.Item(i);
+            var got = encodings.Item(i);
+            // Single-vector models: the stored float32 vectors; cross-attention models: the float16 rows widened.
+            for (int j = 0; j < e.Length; j++) Assert.Equal(family == "scan" ? (float)(Half)e[j] : e[j], got[j], family == "scan" ? 0f : 1e-6f);
+        }
+    }
+
+    [Fact]
+    public void Should_Refuse_ToGiveBackTheVectorsOfASingleVectorHnswGallery()
+    {
+        using var f = new GalleryFixture("vsepp");
+        using var g = Build(f, VectorIndexKind.Hnsw);
+        var e = Assert.Throws<InvalidDataException>(() => g.Images.Encodings(Ct));
+        Assert.Contains("--structure exact or int8", e.Message);
+    }
+
     [Fact]
     public void Should_AppendItems_AsIfBuiltAtOnce()
     {
