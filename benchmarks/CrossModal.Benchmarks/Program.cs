@@ -26,6 +26,7 @@ Suite[] suites =
     new("squeezenet", "SqueezeNet 1.1 forward at 224 x 224, batch 16 and single images, next to PyTorch", SqueezeNetSuite.Run),
     new("category-baselines", "CCA and semantic matching on the Wikipedia benchmark (mAP), next to the numpy baselines' values", CategoryBaselinesSuite.Run),
     new("search", "exact, int8 and HNSW top-10 search over 1,000,000 x 1,024 unit vectors, next to FAISS and hnswlib", SearchSuite.Run),
+    new("two-stage", "two-stage retrieval (pooled vectors, top k re-scored) over a 100,000-image synthetic gallery of f8k regions, next to full scoring (--checkpoint SCAN)", TwoStageSuite.Run),
     new("serve-load", "crossmodal serve under N concurrent clients on 127.0.0.1: req/s, p50/p99, errors, memory (SCAN, 1,000 f8k images)", ServeLoadSuite.Run),
     new("mpi", "data-parallel training step time and bytes per step, VSE++ and SCAN (batch 128), 2 ranks under mpirun next to 1", MpiSuite.Run),
 ];

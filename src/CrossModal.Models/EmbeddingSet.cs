@@ -53,6 +53,13 @@ public sealed class EmbeddingSet
         }
     }
 
+    /// <summary>Removes every item and keeps the storage, so a set reused as a gather buffer allocates only when it grows.</summary>
+    public void Clear()
+    {
+        _offsets.RemoveRange(1, _offsets.Count - 1);
+        _used = 0;
+    }
+
     /// <summary>Appends one item of rows.Length / Dim rows.</summary>
     public void Append(ReadOnlySpan<float> rows)
     {

@@ -92,14 +92,21 @@ internal static class EvalCommand
         var prerank = prerankPath is null ? null : ModelHandle.Load(prerankPath, vocab);
         if (prerank is not null && !SameWords(prerank.Vocabulary, models[0].Vocabulary))
             throw new CliException($"{prerankPath}: its vocabulary differs from the checkpoint's; both must read the same captions.");
+        // Wall and CPU time of this process: on a shared machine the wall time depends on what else runs.
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        double Cpu() { process.Refresh(); return process.TotalProcessorTime.TotalSeconds; }
+        double cpu0 = Cpu();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var full = Evaluator.Evaluate(models, dataset);
-        double fullSeconds = clock.Elapsed.TotalSeconds;
+        double fullSeconds = clock.Elapsed.TotalSeconds, fullCpu = Cpu() - cpu0;
+        cpu0 = Cpu();
         var result = Search.TwoStage.TwoStageEvaluator.Evaluate(models[0], dataset, k, prerank);
+        double twoCpu = Cpu() - cpu0;
         Console.WriteLine($"full scoring: {full.Metrics}");
-        Console.WriteLine($"  {(long)dataset.ImageCount * dataset.CaptionCount} pair scores, {fullSeconds:F1} s (encoding included)");
+        Console.WriteLine($"  {(long)dataset.ImageCount * dataset.CaptionCount} pair scores, {fullSeconds:F1} s, {fullCpu:F1} s CPU (encoding included)");
         Console.WriteLine($"two-stage (k {k}, pre-rank {result.Prerank}): {result.Metrics}");
-        Console.WriteLine($"  {result.PairScores} pair scores ({(double)result.FullPairScores / result.PairScores:F1}x fewer), {result.Seconds:F1} s after encoding; " +
+        Console.WriteLine($"  {result.PairScores} pair scores ({(double)result.FullPairScores / result.PairScores:F1}x fewer), {result.EncodeSeconds + result.Seconds:F1} s, {twoCpu:F1} s CPU " +
+            $"(encoding included; {result.Seconds:F1} s after encoding); " +
             $"candidates hold the match for {100 * result.CandidateRecallT2I:F1}% of captions (t2i), {100 * result.CandidateRecallI2T:F1}% of images (i2t)");
         Console.WriteLine($"  R@1 change: i2t {result.Metrics.I2T.R1 - full.Metrics.I2T.R1:+0.0;-0.0;0.0}, t2i {result.Metrics.T2I.R1 - full.Metrics.T2I.R1:+0.0;-0.0;0.0}");
         if (jsonPath is not null)
@@ -107,7 +114,7 @@ internal static class EvalCommand
             var o = new System.Text.Json.Nodes.JsonObject
             {
                 ["full"] = full.Metrics.ToJsonObject(), ["two_stage"] = result.Metrics.ToJsonObject(), ["k"] = k, ["prerank"] = result.Prerank,
-                ["pair_scores"] = result.PairScores, ["full_pair_scores"] = result.FullPairScores, ["two_stage_seconds"] = result.Seconds, ["full_seconds"] = fullSeconds,
+                ["pair_scores"] = result.PairScores, ["full_pair_scores"] = result.FullPairScores, ["two_stage_seconds"] = result.Seconds, ["two_stage_encode_seconds"] = result.EncodeSeconds, ["full_seconds"] = fullSeconds, ["full_cpu_seconds"] = fullCpu, ["two_stage_cpu_seconds"] = twoCpu,
                 ["candidate_recall_t2i"] = result.CandidateRecallT2I, ["candidate_recall_i2t"] = result.CandidateRecallI2T,
             };
             AtomicFile.WriteAllText(jsonPath, o.ToJsonString() + "\n");

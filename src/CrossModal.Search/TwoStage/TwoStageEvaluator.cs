@@ -11,7 +11,8 @@ namespace CrossModal.Search.TwoStage;
 /// Two-stage retrieval on a precomp split (methods reference 5.5; ALBEF, "Retrieve Fast, Rerank Smart"): unit
 /// vectors pre-rank the whole gallery by exact inner product, and the cross-attention model scores only each
 /// query's top k. The pre-ranking vectors are a second model's encodings (a VSE++ checkpoint) or, without one,
-/// the cross-attention model's own: the mean of an item's region or word embeddings, normalised.
+/// the cross-attention model's own: the mean of an item's region or word embeddings, normalised. The candidate
+/// pairs of all queries of both directions are scored together (<see cref="PairScorer"/>), each distinct pair once.
 /// </summary>
 public static class TwoStageEvaluator
 {
@@ -24,6 +25,7 @@ public static class TwoStageEvaluator
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         SearchArguments.CheckK(k);
+        var clock = Stopwatch.StartNew();
         var images = model.EncodeImages(data, cancellationToken: cancellationToken);
         var captions = model.EncodeCaptions(data, cancellationToken: cancellationToken);
         EmbeddingSet preImages = images, preCaptions = captions;
@@ -32,12 +34,25 @@ public static class TwoStageEvaluator
             preImages = prerank.EncodeImages(data, cancellationToken: cancellationToken);
             preCaptions = prerank.EncodeCaptions(data, cancellationToken: cancellationToken);
         }
+        double encodeSeconds = clock.Elapsed.TotalSeconds;
         int ni = data.ImageCount, nc = data.CaptionCount, kt = Math.Min(k, ni), ki = Math.Min(k, nc);
-        var clock = Stopwatch.StartNew();
+        clock.Restart();
         using var imageIndex = Pooled(preImages);
         using var captionIndex = Pooled(preCaptions);
         var t2iCandidates = imageIndex.Search(Pooled(preCaptions, out _), kt, cancellationToken);
         var i2tCandidates = captionIndex.Search(Pooled(preImages, out _), ki, cancellationToken);
+
+        // Every candidate pair of both directions, each scored once, many per block scorer call.
+        var pairImages = new int[nc * kt + ni * ki];
+        var pairCaptions = new int[pairImages.Length];
+        int at = 0;
+        for (int c = 0; c < nc; c++)
+            foreach (int i in t2iCandidates.IdsOf(c)) { pairImages[at] = i; pairCaptions[at++] = c; }
+        for (int i = 0; i < ni; i++)
+            foreach (int c in i2tCandidates.IdsOf(i)) { pairImages[at] = i; pairCaptions[at++] = c; }
+        var pairs = new CandidatePairs(ni, nc, pairImages, pairCaptions);
+        var pairScores = new float[pairs.Count];
+        PairScorer.Score(model, images, captions, pairs, pairScores, cancellationToken);
 
         // Ranks as Recall computes them (higher score first, among equal scores the later index first), within the
         // candidates; a match that is not a candidate ranks after everything (rank = gallery size).
@@ -47,18 +62,16 @@ public static class TwoStageEvaluator
         var scores = new float[Math.Max(kt, ki)];
         for (int c = 0; c < nc; c++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var ids = t2iCandidates.IdsOf(c);
-            model.ScoreBlock(Gather(images, ids), 0, ids.Length, captions, c, c + 1, scores, 1);
-            int truth = data.ImageOf(c), at = ids.IndexOf(truth);
-            t2iRanks[c] = at < 0 ? ni : RankAmong(scores.AsSpan(0, ids.Length), ids, at);
-            if (at >= 0) hitsT2I++;
+            for (int j = 0; j < ids.Length; j++) scores[j] = pairScores[pairs.IndexOf(ids[j], c)];
+            int truth = data.ImageOf(c), found = ids.IndexOf(truth);
+            t2iRanks[c] = found < 0 ? ni : RankAmong(scores.AsSpan(0, ids.Length), ids, found);
+            if (found >= 0) hitsT2I++;
         }
         for (int i = 0; i < ni; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var ids = i2tCandidates.IdsOf(i);
-            model.ScoreBlock(images, i, i + 1, Gather(captions, ids), 0, ids.Length, scores, ids.Length);
+            for (int j = 0; j < ids.Length; j++) scores[j] = pairScores[pairs.IndexOf(i, ids[j])];
             int best = nc;
             for (int j = 0; j < ids.Length; j++)
                 if (data.ImageOf(ids[j]) == i) best = Math.Min(best, RankAmong(scores.AsSpan(0, ids.Length), ids, j));
@@ -67,8 +80,8 @@ public static class TwoStageEvaluator
         }
         double seconds = clock.Elapsed.TotalSeconds;
         var metrics = new RetrievalMetrics(DirectionMetrics.FromRanks(i2tRanks), DirectionMetrics.FromRanks(t2iRanks));
-        return new TwoStageResult(metrics, k, prerank?.Source ?? "pooled", (long)nc * kt + (long)ni * ki, (long)ni * nc, seconds,
-            (double)hitsT2I / nc, (double)hitsI2T / ni);
+        return new TwoStageResult(metrics, k, prerank?.Source ?? "pooled", pairs.Count, (long)ni * nc, seconds,
+            (double)hitsT2I / nc, (double)hitsI2T / ni, encodeSeconds);
     }
 
     /// <summary>0-based rank of candidate <paramref name="at"/>: candidates scoring higher, or equal with a later id, come first.</summary>
@@ -96,10 +109,4 @@ public static class TwoStageEvaluator
         return pooled;
     }
 
-    private static EmbeddingSet Gather(EmbeddingSet set, ReadOnlySpan<int> ids)
-    {
-        var gathered = new EmbeddingSet(set.Dim);
-        foreach (int id in ids) gathered.Append(set.Item(id));
-        return gathered;
-    }
 }

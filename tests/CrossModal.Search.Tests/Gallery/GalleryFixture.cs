@@ -15,13 +15,13 @@ namespace CrossModal.Search.Tests.Gallery;
 /// </summary>
 internal sealed class GalleryFixture : IDisposable
 {
-    public GalleryFixture(string family, int testImages = 40, ulong seed = 1)
+    public GalleryFixture(string family, int testImages = 40, ulong seed = 1, bool imageToText = false)
     {
         Regions = family == "scan" ? 3 : 0;
         Data = new TinyPrecomp(trainImages: 2, devImages: 2, testImages: testImages, regions: Regions, seed: seed);
         Vocabulary = Vocabulary.Load(Data.VocabPath);
         MatchingConfig config = family == "scan"
-            ? new ScanConfig { ImgDim = 8, EmbedSize = 12, WordDim = 6, VocabSize = Vocabulary.Count }
+            ? new ScanConfig { ImgDim = 8, EmbedSize = 12, WordDim = 6, VocabSize = Vocabulary.Count, CrossAttn = imageToText ? AttentionDirection.ImageToText : AttentionDirection.TextToImage }
             : new VseConfig { ImgDim = 8, EmbedSize = 12, WordDim = 6, VocabSize = Vocabulary.Count };
         CheckpointPath = Path.Combine(Data.Directory, "model.safetensors");
         var model = config.Family.Create(config, new Rng(seed));
