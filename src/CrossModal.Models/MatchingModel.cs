@@ -1,4 +1,5 @@
 using CrossModal.Tensors;
+using CrossModal.Tensors.Autograd;
 
 namespace CrossModal.Models;
 
@@ -34,9 +35,17 @@ public abstract class MatchingModel : RetrievalModel
     /// <summary>
     /// Explains the score of one image (raw features [1, R, D] or [1, D]) and one caption (token ids with
     /// &lt;start&gt; and &lt;end&gt;), without gradients; null when the family offers no explanation. Like
-    /// <see cref="ScoreBlock"/> it must not change the model.
+    /// <see cref="ScoreBlock"/> it must not change the model. By default: the image encoded, then
+    /// <see cref="ExplainEncoded"/> (a family whose explanation needs more than the encoding overrides this).
     /// </summary>
-    public virtual ScoreExplanation? Explain(Tensor features, int[] tokens) => null;
+    public virtual ScoreExplanation? Explain(Tensor features, int[] tokens)
+    {
+        using var scope = TensorScope.Begin();
+        using var noGrad = Tape.NoGrad();
+        var encoded = EncodeImages(features);
+        if (encoded.Dim(0) != 1) throw new ArgumentException($"Explain takes one image, got {encoded.Dim(0)}.");
+        return ExplainEncoded(encoded.Data, encoded.Rank == 3 ? encoded.Dim(1) : 1, tokens);
+    }
 
     /// <summary>
     /// Explains the score of one image given as its encoding (<paramref name="rows"/> x EmbedSize floats, what

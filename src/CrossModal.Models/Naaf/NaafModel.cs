@@ -104,16 +104,6 @@ public sealed class NaafModel : MatchingModel
             NaafConfig.LambdaSoftmax, Threshold.ThresSafe, output, ldo);
     }
 
-    /// <summary>One pair's explanation from raw region features (see <see cref="ExplainEncoded"/>).</summary>
-    public override ScoreExplanation? Explain(Tensor features, int[] tokens)
-    {
-        using var scope = TensorScope.Begin();
-        using var noGrad = Tape.NoGrad();
-        var regions = EncodeImages(features);
-        if (regions.Dim(0) != 1) throw new ArgumentException($"Explain takes one image, got {regions.Dim(0)}.");
-        return ExplainEncoded(regions.Data, regions.Dim(1), tokens);
-    }
-
     /// <summary>
     /// One pair's explanation from encoded regions and a caption. Row w is word w's attention of NAAF's positive
     /// branch over the regions: p_wr ∝ exp(λ (s_wr − θ)) over the regions whose similarity s_wr exceeds the test

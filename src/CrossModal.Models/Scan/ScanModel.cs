@@ -55,16 +55,6 @@ public sealed class ScanModel : MatchingModel
         CrossAttention.ScoreBlock(images.Items(i0, i1 - i0), i1 - i0, regions, captions.Items(j0, n), lengths, images.Dim, Attention, output, ldo);
     }
 
-    /// <summary>Word-to-region attention of one pair (<see cref="ScanExplainer"/>).</summary>
-    public override ScoreExplanation? Explain(Tensor features, int[] tokens)
-    {
-        using var scope = TensorScope.Begin();
-        using var noGrad = Tape.NoGrad();
-        var regions = EncodeImages(features);
-        if (regions.Dim(0) != 1) throw new ArgumentException($"Explain takes one image, got {regions.Dim(0)}.");
-        return ExplainEncoded(regions.Data, regions.Dim(1), tokens);
-    }
-
     /// <summary>Word-to-region attention of encoded regions (a gallery index's rows) and a caption (<see cref="ScanExplainer"/>).</summary>
     public override ScoreExplanation? ExplainEncoded(ReadOnlySpan<float> image, int rows, int[] tokens)
     {
