@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using CrossModal.Models.Attention;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Autograd;
 using CrossModal.Tensors.Kernels;
@@ -24,19 +25,10 @@ public static class ImramAttention
     /// </summary>
     public static Tensor Scores(Tensor images, Tensor captions, int[] lengths, ImramOptions options, ImramGates gates)
     {
-        if (images.Rank != 3 || captions.Rank != 3 || images.Dim(2) != captions.Dim(2))
-            throw new ArgumentException($"IMRAM needs images [B, R, d] and captions [B, T, d]; got {Tensor.FormatShape(images.ShapeSpan)} and {Tensor.FormatShape(captions.ShapeSpan)}.");
+        var wordStart = AttentionStages.WordStarts("IMRAM", images, captions, lengths);
         int bi = images.Dim(0), r = images.Dim(1), d = images.Dim(2), bc = captions.Dim(0), t = captions.Dim(1);
-        if (lengths.Length != bc) throw new ArgumentException($"{lengths.Length} caption lengths for {bc} captions.");
-        var wordStart = new int[bc + 1];
-        for (int c = 0; c < bc; c++)
-        {
-            if (lengths[c] < 1 || lengths[c] > t) throw new ArgumentException($"Caption length {lengths[c]} outside 1..{t}.");
-            wordStart[c + 1] = wordStart[c] + lengths[c];
-        }
         var words = new float[wordStart[bc] * d];
-        var capData = captions.Data;
-        for (int c = 0; c < bc; c++) capData.Slice(c * t * d, lengths[c] * d).CopyTo(words.AsSpan(wordStart[c] * d));
+        AttentionStages.PackWords(captions.Data, t, d, wordStart, words);
         var regions = images.Data.ToArray();
 
         var scores = Tensor.Zeros(bi, bc);

@@ -47,20 +47,12 @@ public static unsafe class NaafAttention
 
     private static Tensor Scores(Tensor images, Tensor captions, int[] lengths, float lambda, float[]? fixedThresholds, MismatchMining? mining)
     {
-        if (images.Rank != 3 || captions.Rank != 3 || images.Dim(2) != captions.Dim(2))
-            throw new ArgumentException($"NAAF needs images [B, R, d] and captions [B, T, d]; got {Tensor.FormatShape(images.ShapeSpan)} and {Tensor.FormatShape(captions.ShapeSpan)}.");
+        var segStart = AttentionStages.WordStarts("NAAF", images, captions, lengths);
         int bi = images.Dim(0), r = images.Dim(1), d = images.Dim(2), bc = captions.Dim(0), t = captions.Dim(1);
-        if (lengths.Length != bc) throw new ArgumentException($"{lengths.Length} caption lengths for {bc} captions.");
-        var segStart = new int[bc + 1];
-        for (int c = 0; c < bc; c++)
-        {
-            if (lengths[c] < 1 || lengths[c] > t) throw new ArgumentException($"Caption length {lengths[c]} outside 1..{t}.");
-            segStart[c + 1] = segStart[c] + lengths[c];
-        }
         int w = segStart[bc];
         bool record = Tape.Needs(images, captions);
         var words = record ? TensorScope.Allocate(w * d, clear: false) : TensorPool.Rent(w * d);
-        for (int c = 0; c < bc; c++) captions.Data.Slice(c * t * d, lengths[c] * d).CopyTo(words.AsSpan(segStart[c] * d));
+        AttentionStages.PackWords(captions.Data, t, d, segStart, words);
         var s = record ? TensorScope.Allocate(bi * r * w, clear: false) : TensorPool.Rent(bi * r * w);
         RawSimilarity.Forward(images.Data, bi * r, words.AsSpan(0, w * d), w, d, s.AsSpan(0, bi * r * w));
 

@@ -84,10 +84,10 @@ public sealed class NaafModel : MatchingModel
             LastMining = trace;
             return scores;
         }
+        var wordStart = AttentionStages.WordStarts("NAAF", images, captions, captionLengths);
         int bi = images.Dim(0), r = images.Dim(1), d = images.Dim(2), bc = captions.Dim(0), t = captions.Dim(1);
-        int total = captionLengths.Sum();
-        var words = new float[total * d];
-        for (int c = 0, at = 0; c < bc; at += captionLengths[c], c++) captions.Data.Slice(c * t * d, captionLengths[c] * d).CopyTo(words.AsSpan(at * d));
+        var words = new float[wordStart[bc] * d];
+        AttentionStages.PackWords(captions.Data, t, d, wordStart, words);
         var output = Tensor.Empty(bi, bc);
         NaafAttention.ScoreBlock(images.Data, bi, r, words, captionLengths, d, NaafConfig.LambdaSoftmax, Threshold.ThresSafe, output.Data, bc);
         return output;

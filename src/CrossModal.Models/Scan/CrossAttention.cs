@@ -23,23 +23,14 @@ public static class CrossAttention
     /// </summary>
     public static Tensor Scores(Tensor images, Tensor captions, int[] lengths, CrossAttentionOptions options)
     {
-        if (images.Rank != 3 || captions.Rank != 3 || images.Dim(2) != captions.Dim(2))
-            throw new ArgumentException($"Cross attention needs images [B, R, d] and captions [B, T, d]; got {Tensor.FormatShape(images.ShapeSpan)} and {Tensor.FormatShape(captions.ShapeSpan)}.");
+        var wordStart = AttentionStages.WordStarts("Cross attention", images, captions, lengths);
         int bi = images.Dim(0), r = images.Dim(1), d = images.Dim(2), bc = captions.Dim(0), t = captions.Dim(1);
-        if (lengths.Length != bc) throw new ArgumentException($"{lengths.Length} caption lengths for {bc} captions.");
-        var wordStart = new int[bc + 1];
-        for (int c = 0; c < bc; c++)
-        {
-            if (lengths[c] < 1 || lengths[c] > t) throw new ArgumentException($"Caption length {lengths[c]} outside 1..{t}.");
-            wordStart[c + 1] = wordStart[c] + lengths[c];
-        }
         int totalWords = wordStart[bc];
         bool record = Tape.Needs(images, captions);
         // With a backward to come, the packed words and the raw similarities S live until the step's scope ends
         // (the backward reuses S instead of recomputing its GEMM); without one they are scratch.
         var words = record ? TensorScope.Allocate(totalWords * d, clear: false) : TensorPool.Rent(totalWords * d);
-        var capData = captions.Data;
-        for (int c = 0; c < bc; c++) capData.Slice(c * t * d, lengths[c] * d).CopyTo(words.AsSpan(wordStart[c] * d));
+        AttentionStages.PackWords(captions.Data, t, d, wordStart, words);
 
         var scores = Tensor.Empty(bi, bc);
         var plan = new Plan(options, bi, r, d, wordStart);
