@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using CrossModal.Search.Exact;
 using CrossModal.Search.Quantized;
+using CrossModal.Tests;
 
 namespace CrossModal.Search.Tests;
 
@@ -12,14 +13,11 @@ namespace CrossModal.Search.Tests;
 [Trait("Category", "Kernel")]
 public class SimdWidthProbeTests
 {
-    internal const string ExpectVariable = "CROSSMODAL_SEARCH_EXPECT_SIMD";
-    internal const string ReportVariable = "CROSSMODAL_SEARCH_SIMD_REPORT";
-
     [Fact]
     public void Should_UseTheWidestKernelsTheProcessAllows()
     {
         string used = $"{DotScan.KernelName}/{Int8Dot.KernelName}";
-        string? expected = Environment.GetEnvironmentVariable(ExpectVariable);
+        string? expected = SimdWidths.Expected;
         if (string.IsNullOrEmpty(expected))
         {
             string floats = Vector512.IsHardwareAccelerated ? "v512" : Vector256.IsHardwareAccelerated ? "v256" : "v128";
@@ -31,7 +29,6 @@ public class SimdWidthProbeTests
             Assert.False(Vector512.IsHardwareAccelerated, "AVX-512 should have been switched off for this run.");
             Assert.Equal(expected, used);
         }
-        if (Environment.GetEnvironmentVariable(ReportVariable) is { Length: > 0 } report)
-            File.WriteAllText(report, used);
+        SimdWidths.Report(used);
     }
 }
