@@ -4,7 +4,12 @@
 # lr 5e-4 decayed at 10, batch 128) on f8k-1k-precomp, 3 seeds each, trained with the defaults of the papers by
 # CrossModal and by the PyTorch reference (tools/reference/train_reference.py, same data, same hyper-parameters),
 # evaluated on the test split. tools/accuracy/pytorch_eval.py scores any of our checkpoints with the reference's code.
-#   [SEEDS="1 2 3"] [CONFIGS="vsepp scan vsepp-regions naaf"] [THREADS=N] [NAAF_EPOCHS=E NAAF_LR_UPDATE=U] \
+# IMRAM (imram-full = full_IMRAM K 3 with lambda 9 and --no-imram-norm, the Flickr30K recipe on SCAN's defaults;
+# imram-text / imram-image = text_IMRAM / image_IMRAM, the same otherwise) and VSRN (vsrn-f30k's recipe with
+# data_name f8k_precomp, which behaves like COCO: l2norm before the GCN, no bn) are configs too; their cost on two
+# cores makes the schedules and IMRAM's embed size options:
+#   [SEEDS="1 2 3"] [CONFIGS="vsepp scan vsepp-regions naaf imram-full imram-text imram-image vsrn"] [THREADS=N] \
+#   [NAAF_EPOCHS=E NAAF_LR_UPDATE=U] [IMRAM_EPOCHS=E IMRAM_LR_UPDATE=U IMRAM_EMBED=D] [VSRN_EPOCHS=E VSRN_LR_UPDATE=U] \
 #     tools/accuracy/run_f8k.sh OUT_DIR [ours|reference|both]
 # CONFIGS picks the groups to run (scan = t2i AVG, i2t LSE and their ensemble); THREADS sets both sides' thread count
 # (default: ours all cores, PyTorch its default); NAAF_EPOCHS/NAAF_LR_UPDATE shorten NAAF's schedule on both sides
@@ -21,6 +26,9 @@ configs=" ${CONFIGS:-vsepp scan vsepp-regions naaf} "
 threads=${THREADS:-}
 want() { [[ $configs == *" $1 "* ]]; }
 naaf_schedule="--num-epochs ${NAAF_EPOCHS:-20} --lr-update ${NAAF_LR_UPDATE:-10}"
+imram_schedule="--num-epochs ${IMRAM_EPOCHS:-30} --lr-update ${IMRAM_LR_UPDATE:-15} --embed-size ${IMRAM_EMBED:-1024}"
+vsrn_schedule="--num-epochs ${VSRN_EPOCHS:-30} --lr-update ${VSRN_LR_UPDATE:-15} --embed-size 1024"
+imram_modes() { case $1 in imram-full) echo full_IMRAM ;; imram-text) echo text_IMRAM ;; imram-image) echo image_IMRAM ;; esac; }
 # timed FILE COMMAND...: runs COMMAND, appending its wall and CPU seconds to FILE (resumed runs add a line).
 timed() {
   local file=$1; shift
@@ -68,6 +76,16 @@ if [ "$which" != reference ]; then
   for seed in $seeds; do
     if want naaf; then ours "naaf_seed$seed" "$data/f8k-1k-precomp" --preset naaf-f30k $naaf_schedule --seed "$seed"; fi
   done
+  for seed in $seeds; do
+    for cfg in imram-full imram-text imram-image; do
+      if want $cfg; then ours "${cfg}_seed$seed" "$data/f8k-1k-precomp" --preset "$cfg" $imram_schedule --seed "$seed"; fi
+    done
+    if want vsrn; then ours "vsrn_seed$seed" "$data/f8k-1k-precomp" --preset vsrn-f30k --data-name f8k_precomp $vsrn_schedule --seed "$seed"; fi
+  done
+  if want vsrn && [ -f "$o/vsrn_seed1.json" ] && [ -f "$o/vsrn_seed2.json" ] && [ ! -f "$o/vsrn-ensemble.json" ]; then
+    "$cm" eval --checkpoint "$o/vsrn_seed1/model_best.safetensors" --checkpoint "$o/vsrn_seed2/model_best.safetensors" \
+      --data "$data/f8k-1k-precomp" --split test --json "$o/vsrn-ensemble.json" > "$o/vsrn-ensemble.log"
+  fi
 fi
 
 if [ "$which" != ours ]; then
@@ -92,6 +110,17 @@ if [ "$which" != ours ]; then
     if want naaf; then  # train_reference.py's NAAF defaults are the naaf-f30k recipe (lambda 20, 20 epochs, lr 5e-4 decayed at 10, batch 128)
       [ -f "$o/naaf_seed$seed.json" ] || timed "$o/naaf_seed$seed.time" $ref --model naaf $naaf_schedule --data "$data/f8k-1k-precomp" --vocab "$vocab" --seed "$seed" \
         --out "$o/naaf_seed$seed.json" --sims-out "$o/naaf_seed$seed.npy" >> "$o/naaf_seed$seed.log"
+    fi
+    for cfg in imram-full imram-text imram-image; do
+      if want $cfg; then
+        [ -f "$o/${cfg}_seed$seed.json" ] || timed "$o/${cfg}_seed$seed.time" $ref --model imram --model-mode "$(imram_modes $cfg)" --iteration-step 3 --lambda-softmax 9 \
+          --no-imram-norm $imram_schedule --data "$data/f8k-1k-precomp" --vocab "$vocab" --seed "$seed" \
+          --out "$o/${cfg}_seed$seed.json" --sims-out "$o/${cfg}_seed$seed.npy" >> "$o/${cfg}_seed$seed.log"
+      fi
+    done
+    if want vsrn; then
+      [ -f "$o/vsrn_seed$seed.json" ] || timed "$o/vsrn_seed$seed.time" $ref --model vsrn --data-name f8k_precomp $vsrn_schedule --data "$data/f8k-1k-precomp" \
+        --vocab "$vocab" --seed "$seed" --out "$o/vsrn_seed$seed.json" --sims-out "$o/vsrn_seed$seed.npy" >> "$o/vsrn_seed$seed.log"
     fi
   done
 fi
