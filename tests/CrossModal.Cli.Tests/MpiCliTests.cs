@@ -16,8 +16,8 @@ namespace CrossModal.Cli.Tests;
 /// <summary>
 /// `crossmodal` under a real `mpirun -np 2` (Open MPI through P/Invoke) on the f8k data, against the same command in
 /// one process: training follows the same loss curve to the same weights within the summation-order bound of
-/// <see cref="SummationOrder"/>; evaluation prints exactly the same metrics and matrix; a bad data folder on one
-/// rank ends the job with that rank's message, written once.
+/// <see cref="SummationOrder"/>; evaluation prints exactly the same metrics and matrix; an index build writes the same
+/// bytes; a bad data folder on one rank ends the job with that rank's message, written once.
 /// </summary>
 public class MpiCliTests
 {
@@ -94,12 +94,7 @@ public class MpiCliTests
         var vocab = Vocabulary.Load(Vocab);
         // An untrained ensemble (the scores only need to vary), SCAN and VSE++, on the first 300 images of the f8k
         // training split (3 shards of 128 images: rank 0 scores two, rank 1 the last 44).
-        string subset = temp.File("f8k-300");
-        Directory.CreateDirectory(subset);
-        var features = Npy.ReadFloat32(Path.Combine(TestData.Path("f8k-1k-precomp"), "train_ims.npy"));
-        int imageLength = features.Length / features.Dim(0);
-        Npy.Write(Path.Combine(subset, "test_ims.npy"), features.Data[..(300 * imageLength)].ToArray(), new[] { 300, features.Dim(1), features.Dim(2) });
-        File.WriteAllLines(Path.Combine(subset, "test_caps.txt"), File.ReadLines(Path.Combine(TestData.Path("f8k-1k-precomp"), "train_caps.txt")).Take(1500));
+        string subset = Subset(temp, 300);
         var scan = new ScanConfig { ImgDim = 512, EmbedSize = 16, WordDim = 8, VocabSize = vocab.Count };
         var vse = new VseConfig { ImgDim = 512, EmbedSize = 16, WordDim = 8, VocabSize = vocab.Count };
         ModelFile.Save(temp.File("scan.safetensors"), scan.Family.Create(scan, new Rng(1)), vocab.ToJson());
@@ -120,6 +115,55 @@ public class MpiCliTests
         Assert.Contains("2 ranks", two.Out);
         Assert.Equal(File.ReadAllText(temp.File("one.json")), File.ReadAllText(temp.File("two.json")));
         Assert.Equal(File.ReadAllBytes(temp.File("one.npy")), File.ReadAllBytes(temp.File("two.npy")));
+    }
+
+    [Fact]
+    public async Task Should_BuildTheOneProcessIndex_UnderMpirun()
+    {
+        MpiRun.Require();
+        using var temp = new TempFolder();
+        var vocab = Vocabulary.Load(Vocab);
+        // An untrained SCAN model (cross-attention: the index keeps every image's regions and every caption's words)
+        // on the first 300 images of the f8k training split: 3 encoding batches of 128 images (rank 0 encodes two,
+        // rank 1 one), 12 of captions.
+        string subset = Subset(temp, 300);
+        var scan = new ScanConfig { ImgDim = 512, EmbedSize = 16, WordDim = 8, VocabSize = vocab.Count };
+        ModelFile.Save(temp.File("scan.safetensors"), scan.Family.Create(scan, new Rng(1)), vocab.ToJson());
+        string[] Args(string data, string output) => new[]
+        {
+            "index", "build", "--checkpoint", temp.File("scan.safetensors"), "--data", data, "--split", "test", "--captions", "--threads", "1", "--out", output,
+        };
+        var one = await OneProcess(Args(subset, temp.File("one.index")));
+        Assert.True(one.Exit == 0, one.Err);
+        var two = await TwoRanks(Args(subset, temp.File("two.index")));
+        Assert.True(two.Exit == 0, $"{two.Out}\n{two.Err}");
+        Assert.Contains("encoded by 2 ranks", two.Err);
+        Assert.Equal(File.ReadAllBytes(temp.File("one.index")), File.ReadAllBytes(temp.File("two.index")));
+
+        // Rank 1 without the data: the job ends with its message, once, and the index already there is kept.
+        var before = File.ReadAllBytes(temp.File("two.index"));
+        string missing = temp.File("not-copied-here");
+        var (exit, _, error) = await MpiRun.RunEach(new (int, IEnumerable<string>)[] { (1, Args(subset, temp.File("two.index"))), (1, Args(missing, temp.File("two.index"))) },
+            Cli, TimeSpan.FromMinutes(3));
+        Assert.Equal(CliApp.DataError, exit);
+        var lines = error.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToList();
+        Assert.Single(lines);
+        Assert.StartsWith("error: rank 1: ", lines[0]);
+        Assert.Contains(missing, lines[0]);
+        Assert.Equal(before, File.ReadAllBytes(temp.File("two.index")));
+        Assert.Empty(Directory.GetFiles(temp.Path, "*.tmp"));
+    }
+
+    /// <summary>A test split of the first <paramref name="images"/> images (and their captions) of the f8k training split.</summary>
+    private static string Subset(TempFolder temp, int images)
+    {
+        string subset = temp.File($"f8k-{images}");
+        Directory.CreateDirectory(subset);
+        var features = Npy.ReadFloat32(Path.Combine(TestData.Path("f8k-1k-precomp"), "train_ims.npy"));
+        int imageLength = features.Length / features.Dim(0);
+        Npy.Write(Path.Combine(subset, "test_ims.npy"), features.Data[..(images * imageLength)].ToArray(), new[] { images, features.Dim(1), features.Dim(2) });
+        File.WriteAllLines(Path.Combine(subset, "test_caps.txt"), File.ReadLines(Path.Combine(TestData.Path("f8k-1k-precomp"), "train_caps.txt")).Take(5 * images));
+        return subset;
     }
 
     [Fact]
