@@ -26,7 +26,12 @@ public class DataParallelTrainingTests
         Recipe = new TrainingRecipe { BatchSize = BatchSize, NumEpochs = epochs, MaxViolation = true, LearningRate = 1e-3f, ValStep = 1 },
     };
 
-    private static ModelConfig Config(string family) => family == "scan" ? new ScanConfig { EmbedSize = 12, WordDim = 6 } : new VseConfig { EmbedSize = 12, WordDim = 6 };
+    private static ModelConfig Config(string family) => family switch
+    {
+        "scan" => new ScanConfig { EmbedSize = 12, WordDim = 6 },
+        "vsrn" => new CrossModal.Models.Vsrn.VsrnConfig { EmbedSize = 12, WordDim = 6, DimHidden = 8, DimWord = 6 },
+        _ => new VseConfig { EmbedSize = 12, WordDim = 6 },
+    };
 
     private static TrainResult[] Train(int ranks, Func<int, TrainOptions> options, ModelConfig config, Vocabulary vocab, Action<int, Trainer>? setup = null,
         CancellationToken[]? tokens = null)
@@ -52,7 +57,13 @@ public class DataParallelTrainingTests
         var a = Safetensors.Read(Path.Combine(oneOut, Trainer.CheckpointName));
         var b = Safetensors.Read(Path.Combine(manyOut, Trainer.CheckpointName));
         long steps = one.Count; // one record per step
-        foreach (var name in a.Order.Where(n => !n.StartsWith("optimizer.", StringComparison.Ordinal)))
+        // A VSRN Rs_GCN block's W.0 bias feeds a BatchNorm in training mode, which subtracts the batch mean: its gradient
+        // is 0 in exact arithmetic and rounding noise in both runs, which Adam turns into steps of about lr in the noise's
+        // direction. No summation-order bound applies to it (in PyTorch too, it wanders), nor to the BatchNorm's running
+        // mean, which averages batch means that carry it (DataParallelStepTests checks both after one step); the other
+        // weights and buffers are compared.
+        static bool Wanders(string name) => name.EndsWith(".W.0.bias", StringComparison.Ordinal) || name.EndsWith(".W.1.running_mean", StringComparison.Ordinal);
+        foreach (var name in a.Order.Where(n => !n.StartsWith("optimizer.", StringComparison.Ordinal) && !Wanders(n)))
         {
             var wa = a.Tensors[name].Data;
             double d = SummationOrder.Distance(b.Tensors[name].Data, wa) / (1e-3 * steps * Math.Sqrt(wa.Length));
@@ -64,6 +75,7 @@ public class DataParallelTrainingTests
     [InlineData("vsepp", 0, 2)]
     [InlineData("vsepp", 0, 3)]
     [InlineData("scan", 3, 2)]
+    [InlineData("vsrn", 3, 2)]
     public void Should_FollowTheOneProcessLossCurve_AndEndAtItsWeights(string family, int regions, int ranks)
     {
         using var data = new TinyPrecomp(regions: regions);
@@ -184,17 +196,5 @@ public class DataParallelTrainingTests
         // 120 captions in batches of 14: the last batch holds 8 captions, fewer than 9 ranks.
         var errors = InProcessWorld.Run(9, c => Trainer.Create(Options(data, "out") with { Recipe = new TrainingRecipe { BatchSize = 14 } }, Config("vsepp"), vocab, c).Dispose());
         Assert.All(errors, e => Assert.Contains("gives a batch of 8, fewer than the 9 ranks", Assert.IsType<RankFailedException>(e).Message));
-    }
-
-    [Fact]
-    public void Should_RefuseVsrn_WhoseBatchNormNeedsTheWholeBatch()
-    {
-        using var data = new TinyPrecomp(regions: 3);
-        var vocab = Vocabulary.Load(data.VocabPath);
-        var vsrn = new CrossModal.Models.Vsrn.VsrnConfig { EmbedSize = 12, WordDim = 6, DimHidden = 8, DimWord = 6 };
-        var errors = InProcessWorld.Run(2, c => Trainer.Create(Options(data, "out"), vsrn, vocab, c).Dispose());
-        Assert.All(errors, e => Assert.Contains("VSRN trains in one process, not under mpirun", Assert.IsType<RankFailedException>(e).Message));
-        // One process trains it.
-        Trainer.Create(Options(data, "one"), vsrn, vocab).Dispose();
     }
 }

@@ -68,6 +68,8 @@ public class HingeObjective : TrainingObjective
         if (b.Shard is not null && step.Ranks?.Size != b.Shard.Ranks)
             throw new ArgumentException($"The batch is rank {b.Shard.Rank}'s share of {b.Shard.Ranks} ranks, but the step runs on {step.Ranks?.Size ?? 1}.");
         _globalRows = GlobalBatchSize(b);
+        // BatchNorm layers (VSRN's) normalise over the global batch, as in one process.
+        using var batchNorm = BatchStatisticsOverRanks.Attach(Model, step.Ranks);
         using var scope = TensorScope.Begin();
         var terms = new Dictionary<string, double>();
         var loss = Loss(b, step, terms);
