@@ -43,18 +43,20 @@ public class MpiCliTests
     [Theory]
     [InlineData("vsepp")]
     [InlineData("scan")]
+    [InlineData("vsrn")]
     public async Task Should_TrainLikeOneProcess_UnderMpirun(string model)
     {
         MpiRun.Require();
         using var temp = new TempFolder();
-        bool scan = model == "scan";
-        string data = TestData.Path(scan ? "f8k-1k-precomp" : "f8k-1k-precomp-global");
-        // Small settings: batches of 128 (the paper's), 2 x 2 steps (SCAN 1 x 2), a loss record after every step.
+        bool regions = model != "vsepp";
+        string data = TestData.Path(regions ? "f8k-1k-precomp" : "f8k-1k-precomp-global");
+        // Small settings: batches of 128 (the paper's), 2 x 2 steps (SCAN, VSRN 1 x 2), a loss record after every step.
+        // VSRN: its BatchNorms synchronised over the ranks, its caption dropout masks drawn per global batch.
         string[] Args(string output) => new[]
         {
             "train", "--model", model, "--data", data, "--vocab", Vocab, "--out", output, "--json", "--threads", "1",
-            "--embed-size", scan ? "32" : "128", "--word-dim", scan ? "16" : "64", "--max-batches", "2", "--num-epochs", scan ? "1" : "2", "--val-step", "1",
-        };
+            "--embed-size", regions ? "32" : "128", "--word-dim", regions ? "16" : "64", "--max-batches", "2", "--num-epochs", regions ? "1" : "2", "--val-step", "1",
+        }.Concat(model == "vsrn" ? new[] { "--dim-hidden", "16", "--dim-word", "16" } : []).ToArray();
         var one = await OneProcess(Args(temp.File("one")));
         Assert.True(one.Exit == 0, one.Err);
         var two = await TwoRanks(Args(temp.File("two")));
@@ -75,7 +77,11 @@ public class MpiCliTests
         var wa = Safetensors.Read(Path.Combine(temp.File("one"), Trainer.CheckpointName));
         var wb = Safetensors.Read(Path.Combine(temp.File("two"), Trainer.CheckpointName));
         int steps = a.Count;
-        foreach (var name in wa.Order.Where(n => !n.StartsWith("optimizer.", StringComparison.Ordinal)))
+        // VSRN's Rs_GCN W.0 biases feed training-mode BatchNorms: their gradient is 0 in exact arithmetic and Adam turns
+        // the rounding noise into steps of about lr, which the BatchNorms' running means average (see
+        // DataParallelTrainingTests); no summation-order bound applies to them.
+        static bool Wanders(string name) => name.EndsWith(".W.0.bias", StringComparison.Ordinal) || name.EndsWith(".W.1.running_mean", StringComparison.Ordinal);
+        foreach (var name in wa.Order.Where(n => !n.StartsWith("optimizer.", StringComparison.Ordinal) && !Wanders(n)))
         {
             var x = wa.Tensors[name].Data;
             double d = SummationOrder.Distance(wb.Tensors[name].Data, x) / (2e-4 * steps * Math.Sqrt(x.Length));

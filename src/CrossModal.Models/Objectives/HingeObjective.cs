@@ -17,7 +17,8 @@ namespace CrossModal.Models.Objectives;
 /// <see cref="MatchingLoss"/> and sums per-sample terms through <see cref="SumOverRanks"/>: each rank encodes its
 /// share of the global batch, <see cref="MatchingLoss"/> gathers what the score matrix of the whole global batch needs,
 /// and from there every rank computes the same loss; the ranks' gradients, summed at the step's AfterBackward seam,
-/// are the one-process gradient.
+/// are the one-process gradient. BatchNorm layers in training mode normalise over the global batch: the step attaches
+/// <see cref="BatchStatisticsOverRanks"/> to every one of the model's for its duration.
 /// </para>
 /// </summary>
 public class HingeObjective : TrainingObjective
