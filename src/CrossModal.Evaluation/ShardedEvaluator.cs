@@ -100,33 +100,7 @@ internal static class ShardedEvaluator
         int m = data.CaptionCount;
         var (c0, c1) = Partition.Contiguous(m, ranks.Rank, ranks.Size, EncodeBatch);
         var local = model.EncodeCaptions(data, c0, c1 - c0, EncodeBatch, cancellationToken);
-        // Item lengths (words for per-word models, 1 for one vector), then the packed rows.
-        var captionCounts = Partition.ContiguousCounts(m, ranks.Size, EncodeBatch);
-        var lengths = new int[m];
-        var myLengths = new int[c1 - c0];
-        for (int i = 0; i < myLengths.Length; i++) myLengths[i] = local.Length(i);
-        ranks.AllGatherV<int>(myLengths, lengths, captionCounts);
-        var floatCounts = new int[ranks.Size];
-        long total = 0;
-        for (int r = 0, at = 0; r < ranks.Size; r++)
-        {
-            long rowsOfRank = 0;
-            for (int i = 0; i < captionCounts[r]; i++) rowsOfRank += lengths[at + i];
-            at += captionCounts[r];
-            floatCounts[r] = checked((int)(rowsOfRank * model.EmbedSize));
-            total += floatCounts[r];
-        }
-        var all = new float[checked((int)total)];
-        ranks.AllGatherV<float>(c1 > c0 ? local.Items(0, c1 - c0) : ReadOnlySpan<float>.Empty, all, floatCounts);
-        var captions = new EmbeddingSet(model.EmbedSize);
-        int pos = 0;
-        for (int i = 0; i < m; i++)
-        {
-            int len = lengths[i] * model.EmbedSize;
-            captions.Append(all.AsSpan(pos, len));
-            pos += len;
-        }
-        return captions;
+        return EmbeddingExchange.AllGather(ranks, local, Partition.ContiguousCounts(m, ranks.Size, EncodeBatch));
     }
 
     /// <summary>

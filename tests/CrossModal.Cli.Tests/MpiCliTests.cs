@@ -16,8 +16,8 @@ namespace CrossModal.Cli.Tests;
 /// <summary>
 /// `crossmodal` under a real `mpirun -np 2` (Open MPI through P/Invoke) on the f8k data, against the same command in
 /// one process: training follows the same loss curve to the same weights within the summation-order bound of
-/// <see cref="SummationOrder"/>; evaluation prints exactly the same metrics and matrix; a bad data folder on one
-/// rank ends the job with that rank's message, written once.
+/// <see cref="SummationOrder"/>; evaluation prints exactly the same metrics and matrix; an index build writes the same
+/// bytes; a bad data folder on one rank ends the job with that rank's message, written once.
 /// </summary>
 public class MpiCliTests
 {
@@ -43,18 +43,20 @@ public class MpiCliTests
     [Theory]
     [InlineData("vsepp")]
     [InlineData("scan")]
+    [InlineData("vsrn")]
     public async Task Should_TrainLikeOneProcess_UnderMpirun(string model)
     {
         MpiRun.Require();
         using var temp = new TempFolder();
-        bool scan = model == "scan";
-        string data = TestData.Path(scan ? "f8k-1k-precomp" : "f8k-1k-precomp-global");
-        // Small settings: batches of 128 (the paper's), 2 x 2 steps (SCAN 1 x 2), a loss record after every step.
+        bool regions = model != "vsepp";
+        string data = TestData.Path(regions ? "f8k-1k-precomp" : "f8k-1k-precomp-global");
+        // Small settings: batches of 128 (the paper's), 2 x 2 steps (SCAN, VSRN 1 x 2), a loss record after every step.
+        // VSRN: its BatchNorms synchronised over the ranks, its caption dropout masks drawn per global batch.
         string[] Args(string output) => new[]
         {
             "train", "--model", model, "--data", data, "--vocab", Vocab, "--out", output, "--json", "--threads", "1",
-            "--embed-size", scan ? "32" : "128", "--word-dim", scan ? "16" : "64", "--max-batches", "2", "--num-epochs", scan ? "1" : "2", "--val-step", "1",
-        };
+            "--embed-size", regions ? "32" : "128", "--word-dim", regions ? "16" : "64", "--max-batches", "2", "--num-epochs", regions ? "1" : "2", "--val-step", "1",
+        }.Concat(model == "vsrn" ? new[] { "--dim-hidden", "16", "--dim-word", "16" } : []).ToArray();
         var one = await OneProcess(Args(temp.File("one")));
         Assert.True(one.Exit == 0, one.Err);
         var two = await TwoRanks(Args(temp.File("two")));
@@ -75,7 +77,11 @@ public class MpiCliTests
         var wa = Safetensors.Read(Path.Combine(temp.File("one"), Trainer.CheckpointName));
         var wb = Safetensors.Read(Path.Combine(temp.File("two"), Trainer.CheckpointName));
         int steps = a.Count;
-        foreach (var name in wa.Order.Where(n => !n.StartsWith("optimizer.", StringComparison.Ordinal)))
+        // VSRN's Rs_GCN W.0 biases feed training-mode BatchNorms: their gradient is 0 in exact arithmetic and Adam turns
+        // the rounding noise into steps of about lr, which the BatchNorms' running means average (see
+        // DataParallelTrainingTests); no summation-order bound applies to them.
+        static bool Wanders(string name) => name.EndsWith(".W.0.bias", StringComparison.Ordinal) || name.EndsWith(".W.1.running_mean", StringComparison.Ordinal);
+        foreach (var name in wa.Order.Where(n => !n.StartsWith("optimizer.", StringComparison.Ordinal) && !Wanders(n)))
         {
             var x = wa.Tensors[name].Data;
             double d = SummationOrder.Distance(wb.Tensors[name].Data, x) / (2e-4 * steps * Math.Sqrt(x.Length));
@@ -94,12 +100,7 @@ public class MpiCliTests
         var vocab = Vocabulary.Load(Vocab);
         // An untrained ensemble (the scores only need to vary), SCAN and VSE++, on the first 300 images of the f8k
         // training split (3 shards of 128 images: rank 0 scores two, rank 1 the last 44).
-        string subset = temp.File("f8k-300");
-        Directory.CreateDirectory(subset);
-        var features = Npy.ReadFloat32(Path.Combine(TestData.Path("f8k-1k-precomp"), "train_ims.npy"));
-        int imageLength = features.Length / features.Dim(0);
-        Npy.Write(Path.Combine(subset, "test_ims.npy"), features.Data[..(300 * imageLength)].ToArray(), new[] { 300, features.Dim(1), features.Dim(2) });
-        File.WriteAllLines(Path.Combine(subset, "test_caps.txt"), File.ReadLines(Path.Combine(TestData.Path("f8k-1k-precomp"), "train_caps.txt")).Take(1500));
+        string subset = Subset(temp, 300);
         var scan = new ScanConfig { ImgDim = 512, EmbedSize = 16, WordDim = 8, VocabSize = vocab.Count };
         var vse = new VseConfig { ImgDim = 512, EmbedSize = 16, WordDim = 8, VocabSize = vocab.Count };
         ModelFile.Save(temp.File("scan.safetensors"), scan.Family.Create(scan, new Rng(1)), vocab.ToJson());
@@ -120,6 +121,55 @@ public class MpiCliTests
         Assert.Contains("2 ranks", two.Out);
         Assert.Equal(File.ReadAllText(temp.File("one.json")), File.ReadAllText(temp.File("two.json")));
         Assert.Equal(File.ReadAllBytes(temp.File("one.npy")), File.ReadAllBytes(temp.File("two.npy")));
+    }
+
+    [Fact]
+    public async Task Should_BuildTheOneProcessIndex_UnderMpirun()
+    {
+        MpiRun.Require();
+        using var temp = new TempFolder();
+        var vocab = Vocabulary.Load(Vocab);
+        // An untrained SCAN model (cross-attention: the index keeps every image's regions and every caption's words)
+        // on the first 300 images of the f8k training split: 3 encoding batches of 128 images (rank 0 encodes two,
+        // rank 1 one), 12 of captions.
+        string subset = Subset(temp, 300);
+        var scan = new ScanConfig { ImgDim = 512, EmbedSize = 16, WordDim = 8, VocabSize = vocab.Count };
+        ModelFile.Save(temp.File("scan.safetensors"), scan.Family.Create(scan, new Rng(1)), vocab.ToJson());
+        string[] Args(string data, string output) => new[]
+        {
+            "index", "build", "--checkpoint", temp.File("scan.safetensors"), "--data", data, "--split", "test", "--captions", "--threads", "1", "--out", output,
+        };
+        var one = await OneProcess(Args(subset, temp.File("one.index")));
+        Assert.True(one.Exit == 0, one.Err);
+        var two = await TwoRanks(Args(subset, temp.File("two.index")));
+        Assert.True(two.Exit == 0, $"{two.Out}\n{two.Err}");
+        Assert.Contains("encoded by 2 ranks", two.Err);
+        Assert.Equal(File.ReadAllBytes(temp.File("one.index")), File.ReadAllBytes(temp.File("two.index")));
+
+        // Rank 1 without the data: the job ends with its message, once, and the index already there is kept.
+        var before = File.ReadAllBytes(temp.File("two.index"));
+        string missing = temp.File("not-copied-here");
+        var (exit, _, error) = await MpiRun.RunEach(new (int, IEnumerable<string>)[] { (1, Args(subset, temp.File("two.index"))), (1, Args(missing, temp.File("two.index"))) },
+            Cli, TimeSpan.FromMinutes(3));
+        Assert.Equal(CliApp.DataError, exit);
+        var lines = error.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToList();
+        Assert.Single(lines);
+        Assert.StartsWith("error: rank 1: ", lines[0]);
+        Assert.Contains(missing, lines[0]);
+        Assert.Equal(before, File.ReadAllBytes(temp.File("two.index")));
+        Assert.Empty(Directory.GetFiles(temp.Path, "*.tmp"));
+    }
+
+    /// <summary>A test split of the first <paramref name="images"/> images (and their captions) of the f8k training split.</summary>
+    private static string Subset(TempFolder temp, int images)
+    {
+        string subset = temp.File($"f8k-{images}");
+        Directory.CreateDirectory(subset);
+        var features = Npy.ReadFloat32(Path.Combine(TestData.Path("f8k-1k-precomp"), "train_ims.npy"));
+        int imageLength = features.Length / features.Dim(0);
+        Npy.Write(Path.Combine(subset, "test_ims.npy"), features.Data[..(images * imageLength)].ToArray(), new[] { images, features.Dim(1), features.Dim(2) });
+        File.WriteAllLines(Path.Combine(subset, "test_caps.txt"), File.ReadLines(Path.Combine(TestData.Path("f8k-1k-precomp"), "train_caps.txt")).Take(5 * images));
+        return subset;
     }
 
     [Fact]

@@ -26,7 +26,12 @@ public class DataParallelTrainingTests
         Recipe = new TrainingRecipe { BatchSize = BatchSize, NumEpochs = epochs, MaxViolation = true, LearningRate = 1e-3f, ValStep = 1 },
     };
 
-    private static ModelConfig Config(string family) => family == "scan" ? new ScanConfig { EmbedSize = 12, WordDim = 6 } : new VseConfig { EmbedSize = 12, WordDim = 6 };
+    private static ModelConfig Config(string family) => family switch
+    {
+        "scan" => new ScanConfig { EmbedSize = 12, WordDim = 6 },
+        "vsrn" => new CrossModal.Models.Vsrn.VsrnConfig { EmbedSize = 12, WordDim = 6, DimHidden = 8, DimWord = 6 },
+        _ => new VseConfig { EmbedSize = 12, WordDim = 6 },
+    };
 
     private static TrainResult[] Train(int ranks, Func<int, TrainOptions> options, ModelConfig config, Vocabulary vocab, Action<int, Trainer>? setup = null,
         CancellationToken[]? tokens = null)
@@ -52,7 +57,13 @@ public class DataParallelTrainingTests
         var a = Safetensors.Read(Path.Combine(oneOut, Trainer.CheckpointName));
         var b = Safetensors.Read(Path.Combine(manyOut, Trainer.CheckpointName));
         long steps = one.Count; // one record per step
-        foreach (var name in a.Order.Where(n => !n.StartsWith("optimizer.", StringComparison.Ordinal)))
+        // A VSRN Rs_GCN block's W.0 bias feeds a BatchNorm in training mode, which subtracts the batch mean: its gradient
+        // is 0 in exact arithmetic and rounding noise in both runs, which Adam turns into steps of about lr in the noise's
+        // direction. No summation-order bound applies to it (in PyTorch too, it wanders), nor to the BatchNorm's running
+        // mean, which averages batch means that carry it (DataParallelStepTests checks both after one step); the other
+        // weights and buffers are compared.
+        static bool Wanders(string name) => name.EndsWith(".W.0.bias", StringComparison.Ordinal) || name.EndsWith(".W.1.running_mean", StringComparison.Ordinal);
+        foreach (var name in a.Order.Where(n => !n.StartsWith("optimizer.", StringComparison.Ordinal) && !Wanders(n)))
         {
             var wa = a.Tensors[name].Data;
             double d = SummationOrder.Distance(b.Tensors[name].Data, wa) / (1e-3 * steps * Math.Sqrt(wa.Length));
@@ -64,6 +75,7 @@ public class DataParallelTrainingTests
     [InlineData("vsepp", 0, 2)]
     [InlineData("vsepp", 0, 3)]
     [InlineData("scan", 3, 2)]
+    [InlineData("vsrn", 3, 2)]
     public void Should_FollowTheOneProcessLossCurve_AndEndAtItsWeights(string family, int regions, int ranks)
     {
         using var data = new TinyPrecomp(regions: regions);
@@ -83,14 +95,18 @@ public class DataParallelTrainingTests
     [InlineData(2)]
     [InlineData(1)]
     [InlineData(3)]
-    public void Should_Resume_WithAnotherNumberOfRanks(int resumeRanks)
+    [InlineData(1, "vsrn")]
+    public void Should_Resume_WithAnotherNumberOfRanks(int resumeRanks, string family = "vsepp")
     {
-        using var data = new TinyPrecomp();
+        // VSRN: its caption dropout masks come from the model's random state per global batch, so they too continue
+        // unchanged on another number of ranks.
+        int regions = family == "vsrn" ? 3 : 0;
+        using var data = new TinyPrecomp(regions: regions);
         var vocab = Vocabulary.Load(data.VocabPath);
-        var whole = Train(2, _ => Options(data, "whole"), Config("vsepp"), vocab)[0];
+        var whole = Train(2, _ => Options(data, "whole"), Config(family), vocab)[0];
         // Interrupted in the second epoch: only rank 0's token fires; the ranks agree to stop at the same batch.
         using var stop = new CancellationTokenSource();
-        var parts = Train(2, _ => Options(data, "parts"), Config("vsepp"), vocab,
+        var parts = Train(2, _ => Options(data, "parts"), Config(family), vocab,
             (rank, t) => t.EpochCompleted = r => { if (rank == 0 && r.Iteration == 11) stop.Cancel(); },
             new[] { stop.Token, TestContext.Current.CancellationToken });
         Assert.All(parts, p => Assert.True(p.Interrupted));
@@ -109,7 +125,7 @@ public class DataParallelTrainingTests
             var fb = Safetensors.Read(Path.Combine(partsOut, Trainer.CheckpointName));
             foreach (var name in fa.Order) Assert.Equal(fa.Tensors[name].ToArray(), fb.Tensors[name].ToArray());
         }
-        AssertCloseRuns(wholeOut, partsOut, whole.Epochs, records, 0);
+        AssertCloseRuns(wholeOut, partsOut, whole.Epochs, records, regions);
     }
 
     private static List<EpochRecord> EpochRecords(string output) => File.ReadAllLines(Path.Combine(output, Trainer.MetricsName))
@@ -184,17 +200,5 @@ public class DataParallelTrainingTests
         // 120 captions in batches of 14: the last batch holds 8 captions, fewer than 9 ranks.
         var errors = InProcessWorld.Run(9, c => Trainer.Create(Options(data, "out") with { Recipe = new TrainingRecipe { BatchSize = 14 } }, Config("vsepp"), vocab, c).Dispose());
         Assert.All(errors, e => Assert.Contains("gives a batch of 8, fewer than the 9 ranks", Assert.IsType<RankFailedException>(e).Message));
-    }
-
-    [Fact]
-    public void Should_RefuseVsrn_WhoseBatchNormNeedsTheWholeBatch()
-    {
-        using var data = new TinyPrecomp(regions: 3);
-        var vocab = Vocabulary.Load(data.VocabPath);
-        var vsrn = new CrossModal.Models.Vsrn.VsrnConfig { EmbedSize = 12, WordDim = 6, DimHidden = 8, DimWord = 6 };
-        var errors = InProcessWorld.Run(2, c => Trainer.Create(Options(data, "out"), vsrn, vocab, c).Dispose());
-        Assert.All(errors, e => Assert.Contains("VSRN trains in one process, not under mpirun", Assert.IsType<RankFailedException>(e).Message));
-        // One process trains it.
-        Trainer.Create(Options(data, "one"), vsrn, vocab).Dispose();
     }
 }

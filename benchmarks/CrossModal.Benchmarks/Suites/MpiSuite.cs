@@ -20,8 +20,16 @@ namespace CrossModal.Benchmarks.Suites;
 /// shapes of vsepp-train and scan-train. Reports seconds per step, the time inside collectives (the gradient
 /// all-reduce and the gathers of the loss, waiting for the slower rank included), and the bytes each rank moves per
 /// step: payload by collective and what ring algorithms send (all-reduce 2 (N-1)/N x its buffer); also rank 0's CPU
-/// seconds per step, which a loaded (shared) machine inflates far less than wall time. The reference is N = 1: the
-/// ratio is the speed-up of two ranks.
+/// seconds per step, which a loaded (shared) machine inflates far less than wall time; and the gradient all-reduce
+/// alone, started by both ranks together right after a barrier (best of 3): its cost without the wait for the slower
+/// rank, the most that overlapping it with the backward pass could hide. The reference is N = 1: the ratio is the
+/// speed-up of two ranks.
+/// <para>
+/// The overlap case measures what overlapping would gain here: two ranks all-reduce a buffer of SCAN's gradient size
+/// (12,789,420 floats, 51 MB, in GradientReducer's buckets of at most 25 MB) and compute about 0.1 s of GEMMs (512 x 512 x 512 blocks, the backward pass's kind of
+/// work), once one after the other (what the training step does) and once overlapped (MPI_Iallreduce started first,
+/// MPI_Test after every block, MPI_Wait at the end); best of 3 each. The ratio is sequential over overlapped.
+/// </para>
 /// </summary>
 internal static class MpiSuite
 {
@@ -46,7 +54,7 @@ internal static class MpiSuite
             Measurement? two = null;
             try
             {
-                two = RunRanks(mpirun, model, 2, steps);
+                two = JsonSerializer.Deserialize<Measurement>(RunRanks(mpirun, model, 2, steps));
             }
             catch (InvalidOperationException e)
             {
@@ -55,6 +63,96 @@ internal static class MpiSuite
             yield return Result(model, 1, one, null);
             if (two is not null) yield return Result(model, 2, two, one);
         }
+        if (mpirun is null) yield break;
+        Console.Error.WriteLine("mpi: overlap of a 51 MB all-reduce with 0.1 s of GEMMs, 2 ranks under mpirun...");
+        Overlap? overlap = null;
+        try
+        {
+            overlap = JsonSerializer.Deserialize<Overlap>(RunRanks(mpirun, "overlap", 2, OverlapFloats));
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"mpi: {e.Message}; the overlap case skipped.");
+        }
+        if (overlap is not null)
+            yield return new BenchResult("mpi", "overlap-allreduce-51mb-n2", 1, "s", overlap.OverlappedSeconds, "one after the other", overlap.SequentialSeconds, HigherIsBetter: false,
+                new Dictionary<string, object>
+                {
+                    ["compute_alone_s"] = Math.Round(overlap.ComputeSeconds, 4),
+                    ["allreduce_alone_s"] = Math.Round(overlap.AllReduceSeconds, 4),
+                    ["sequential_s"] = Math.Round(overlap.SequentialSeconds, 4),
+                    ["overlapped_s"] = Math.Round(overlap.OverlappedSeconds, 4),
+                    // The share of the all-reduce's own time that overlapping hid (1: all of it, 0: none, < 0: it cost more).
+                    ["allreduce_hidden_share"] = Math.Round((overlap.SequentialSeconds - overlap.OverlappedSeconds) / overlap.AllReduceSeconds, 3),
+                    ["gemm_blocks"] = overlap.Blocks,
+                    ["buckets"] = overlap.Buckets,
+                    ["payload_mb"] = Math.Round(OverlapFloats * 4 / 1e6, 2),
+                });
+    }
+
+    /// <summary>SCAN's parameter count at the benchmark's shapes: the gradient one step all-reduces.</summary>
+    private const int OverlapFloats = 12_789_420;
+
+    /// <summary>What the overlap case measured on rank 0 (best of 3 each).</summary>
+    private sealed record Overlap(double ComputeSeconds, double AllReduceSeconds, double SequentialSeconds, double OverlappedSeconds, int Blocks, int Buckets);
+
+    private static Overlap MeasureOverlap(MpiCommunicator ranks, int floats)
+    {
+        Parallelism.Threads = 1;
+        const int M = 512;
+        var a = new float[M * M];
+        var b = new float[M * M];
+        var c = new float[M * M];
+        new Rng(2).Uniform(a, -1, 1);
+        new Rng(3).Uniform(b, -1, 1);
+        void Block() => CrossModal.Tensors.Kernels.Gemm.Multiply(false, false, M, M, M, 1f, a, M, b, M, 0f, c, M);
+        // The gradient in buckets of at most 25 MB, as GradientReducer packs it (one 51 MB all-reduce measured 0.4-0.5 s
+        // here, ten times two 25 MB ones: Open MPI's large-message path).
+        int bucket = (int)(GradientReducer.DefaultBucketBytes / sizeof(float));
+        var buffers = new List<float[]>();
+        for (int at = 0; at < floats; at += bucket) buffers.Add(new float[Math.Min(bucket, floats - at)]);
+        var init = new Rng(4);
+        foreach (var buffer in buffers) init.Uniform(buffer, -1, 1);
+        // About 0.1 s of blocks, as rank 0 times them (both ranks run as many).
+        for (int i = 0; i < 3; i++) Block();
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < 10; i++) Block();
+        int[] blocks = { Math.Max(1, (int)(0.1 / (Stopwatch.GetElapsedTime(t0).TotalSeconds / 10))) };
+        ranks.Broadcast<int>(blocks, 0);
+        double Best(Action work)
+        {
+            double best = double.MaxValue;
+            for (int i = 0; i < 3; i++)
+            {
+                ranks.Barrier();
+                long s = Stopwatch.GetTimestamp();
+                work();
+                best = Math.Min(best, Stopwatch.GetElapsedTime(s).TotalSeconds);
+            }
+            return best;
+        }
+        double compute = Best(() => { for (int i = 0; i < blocks[0]; i++) Block(); });
+        void AllReduce()
+        {
+            foreach (var buffer in buffers) ranks.AllReduce<float>(buffer, ReduceOperation.Sum);
+        }
+        double allReduce = Best(AllReduce);
+        double sequential = Best(() =>
+        {
+            for (int i = 0; i < blocks[0]; i++) Block();
+            AllReduce();
+        });
+        double overlapped = Best(() =>
+        {
+            var requests = buffers.Select(ranks.StartAllReduceSum).ToList();
+            for (int i = 0; i < blocks[0]; i++)
+            {
+                Block();
+                foreach (var r in requests) r.Test();
+            }
+            foreach (var r in requests) r.Wait();
+        });
+        return new Overlap(compute, allReduce, sequential, overlapped, blocks[0], buffers.Count);
     }
 
     /// <summary>The "mpi-rank" mode: one rank of an mpirun job; rank 0 prints its measurement as one JSON line.</summary>
@@ -63,12 +161,13 @@ internal static class MpiSuite
         string model = args[1];
         int steps = int.Parse(args[2], CultureInfo.InvariantCulture);
         using var ranks = MpiCommunicator.Initialize();
-        var m = Measure(model, ranks, steps);
-        if (ranks.Rank == 0) Console.WriteLine(JsonSerializer.Serialize(m));
+        string json = model == "overlap" ? JsonSerializer.Serialize(MeasureOverlap(ranks, steps)) : JsonSerializer.Serialize(Measure(model, ranks, steps));
+        if (ranks.Rank == 0) Console.WriteLine(json);
         return 0;
     }
 
-    private static Measurement RunRanks(string mpirun, string model, int ranks, int steps)
+    /// <summary>Runs the "mpi-rank" mode under mpirun; returns rank 0's JSON line.</summary>
+    private static string RunRanks(string mpirun, string model, int ranks, int steps)
     {
         var psi = new ProcessStartInfo(mpirun) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         // --bind-to none, as README's commands: Open MPI's default pins each rank to one core, where the runtime's own
@@ -91,13 +190,13 @@ internal static class MpiSuite
             string last = lines.FirstOrDefault(l => l.Contains("Exception", StringComparison.Ordinal)) ?? lines.LastOrDefault() ?? "no output";
             throw new InvalidOperationException($"mpirun -np {ranks} exited with {p.ExitCode} ({last})");
         }
-        return JsonSerializer.Deserialize<Measurement>(line[line.IndexOf('{')..])!;
+        return line[line.IndexOf('{')..];
     }
 
     /// <summary>What one rank measured over the timed steps (after one warm-up step).</summary>
     private sealed record Measurement(double SecondsPerStep, double MedianSecondsPerStep, double CollectiveSeconds, double AllReduceSeconds,
         long AllReduceBytes, long GatherBytes, long ReduceScatterBytes, double WireBytes, long Parameters, int Buckets, double Loss,
-        double CpuSecondsPerStep, double AllReduceCpuSeconds, double OptimizerSeconds);
+        double CpuSecondsPerStep, double AllReduceCpuSeconds, double OptimizerSeconds, double AllReduceAloneSeconds);
 
     /// <summary>This process's CPU seconds so far (all threads, user + system).</summary>
     private static double CpuSeconds()
@@ -148,13 +247,22 @@ internal static class MpiSuite
             cpu += CpuSeconds() - c0;
         }
         var d = ranks.Stats.Since(start!);
+        // The all-reduce alone (the gradients of the last step are still there): both ranks enter together.
+        double alone = ranks.Size > 1 ? double.MaxValue : 0;
+        for (int i = 0; i < 3 && ranks.Size > 1; i++)
+        {
+            ranks.Barrier();
+            long t0 = Stopwatch.GetTimestamp();
+            reducer.AllReduce(ranks);
+            alone = Math.Min(alone, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
         // The barriers that align the steps are not part of a step.
         double collective = d.TotalSeconds - d.Seconds(CollectiveKind.Barrier);
         times.Sort();
         return new Measurement(times[0], times[times.Count / 2], collective / steps, allReduce / steps,
             d.PayloadBytes(CollectiveKind.AllReduce) / steps, d.PayloadBytes(CollectiveKind.AllGather) / steps,
             d.PayloadBytes(CollectiveKind.ReduceScatter) / steps, d.WireBytes(ranks.Size) / steps, parameters.Sum(p => (long)p.Length),
-            reducer.BucketCount, loss, cpu / steps, allReduceCpu / steps, optimizer / steps);
+            reducer.BucketCount, loss, cpu / steps, allReduceCpu / steps, optimizer / steps, alone);
     }
 
     /// <summary>This rank's share of one synthetic global batch (the same on every rank: seeded).</summary>
@@ -192,6 +300,7 @@ internal static class MpiSuite
             // Rank 0's CPU seconds inside the steps (Open MPI spins while a collective waits, so waiting counts too).
             ["cpu_s_per_step"] = Math.Round(m.CpuSecondsPerStep, 4),
             ["gradient_allreduce_cpu_s_per_step"] = Math.Round(m.AllReduceCpuSeconds, 4),
+            ["gradient_allreduce_alone_s"] = Math.Round(m.AllReduceAloneSeconds, 4),
             ["clip_and_adam_s_per_step"] = Math.Round(m.OptimizerSeconds, 4),
             ["parameters"] = m.Parameters,
             ["buckets"] = m.Buckets,

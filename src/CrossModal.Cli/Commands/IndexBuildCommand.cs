@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CrossModal.Data;
+using CrossModal.Distributed;
 using CrossModal.Models;
 using CrossModal.Search;
 using CrossModal.Search.Gallery;
@@ -32,7 +33,7 @@ internal static class IndexBuildCommand
         var captionFile = new Option<FileInfo?>("--caption-file") { Description = "with --images --captions: 5 captions per image, same order as the images" };
         var structure = new Option<string>("--structure") { Description = "search structure: exact, int8 or hnsw", DefaultValueFactory = _ => "exact" };
         var output = new Option<string>(append ? "--index" : "--out") { Description = append ? "the gallery index to append to (rewritten atomically)" : "output gallery index file", Required = true };
-        var threads = new Option<int>("--threads") { Description = "worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "worker threads (default: all cores; under mpirun each rank's share of its machine's cores)", DefaultValueFactory = _ => RankSession.DefaultThreads };
         var allowFailures = new Option<bool>("--allow-failures") { Description = "with --images: exit 0 even when some images could not be read (they are listed and skipped)" };
         var pipeline = new ImagePipelineOptions();
 
@@ -44,55 +45,37 @@ internal static class IndexBuildCommand
             if (!append || o == pipeline.Onnx) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
+            using var session = RankSession.Start();
+            return session.Run(() => Build(p, session));
+        });
+        return cmd;
+
+        int Build(ParseResult p, RankSession session)
+        {
             Parallelism.Threads = Math.Max(1, p.GetValue(threads));
             string outPath = p.GetValue(output)!;
             string? dataDir = p.GetValue(data);
             var imageDir = p.GetValue(images);
-            if ((dataDir is null) == (imageDir is null)) throw new ArgumentException("Give exactly one source: --data PRECOMP_DIR (with --split) or --images DIR (with --onnx).");
-            if (p.GetValue(captionFile) is not null && (imageDir is null || !p.GetValue(captions)))
-                throw new ArgumentException("--caption-file goes with --images and --captions.");
             var clock = System.Diagnostics.Stopwatch.StartNew();
 
-            GalleryIndex gallery;
-            ModelHandle model;
-            if (append)
-            {
-                AtomicFile.RemoveLeftovers(outPath);
-                gallery = GalleryIndex.Open(outPath, writable: true);
-                model = gallery.LoadModel(p.GetValue(checkpoint), p.GetValue(vocab));
-                if (p.GetValue(captions) && gallery.Captions is null) throw new ArgumentException($"{outPath}: the index was built without captions; captions cannot be appended.");
-            }
-            else
-            {
-                string ckpt = p.GetValue(checkpoint)!;
-                var identity = CheckpointIdentity.Of(ckpt);
-                model = ModelHandle.Load(ckpt, p.GetValue(vocab));
-                var kind = p.GetValue(structure) switch
-                {
-                    "exact" => VectorIndexKind.Exact,
-                    "int8" => VectorIndexKind.Int8,
-                    "hnsw" => VectorIndexKind.Hnsw,
-                    var s => throw new ArgumentException($"--structure must be exact, int8 or hnsw, got '{s}'."),
-                };
-                var imagePipeline = pipeline.Read(p);
-                if (imageDir is not null && imagePipeline is null) throw new ArgumentException("--images needs --onnx (the CNN that turns images into features).");
-                int regions, dim;
-                if (dataDir is not null)
-                {
-                    using var probe = PrecompDataset.Open(dataDir, p.GetValue(split)!, model.Vocabulary);
-                    (regions, dim) = (probe.Regions, probe.FeatureDim);
-                }
-                else (regions, dim) = (imagePipeline!.Regions, model.Config.ImgDim);
-                gallery = GalleryIndex.Create(model, identity, kind, regions, dim, p.GetValue(captions), imagePipeline, kind == VectorIndexKind.Hnsw ? new HnswOptions() : null);
-                Console.Error.WriteLine($"index: {model.Family.Name} model {ckpt}, {(gallery.Metadata.Direct ? "single-vector scores (the index's scores are final)" : $"cross-attention scores (pooled vectors pre-rank, the model re-scores; regions kept as float16)")}");
-            }
+            var ranks = session.Ranks;
+            bool root = session.IsRoot;
+            var (gallery, model) = Agreement.Run(ranks, () => Open(p, dataDir, imageDir, outPath, ranks.Size, root), opened => opened.Gallery.Dispose());
             using var owned = gallery;
             int exit = 0;
             if (dataDir is not null)
             {
-                using var dataset = PrecompDataset.Open(dataDir, p.GetValue(split)!, model.Vocabulary);
-                GalleryBuilder.AddPrecomp(gallery, model, dataset, p.GetValue(imageRoot));
+                using var dataset = Agreement.Run(ranks, () => PrecompDataset.Open(dataDir, p.GetValue(split)!, model.Vocabulary), d => d.Dispose());
+                GalleryBuilder.AddPrecomp(gallery, model, dataset, p.GetValue(imageRoot), ranks);
                 gallery.AddSource($"precomp {Path.GetFullPath(dataDir)} split {p.GetValue(split)}: {dataset.ImageCount} images{(gallery.Captions is null ? "" : $", {dataset.CaptionCount} captions")}");
+                if (ranks.Size > 1)
+                {
+                    // Rank 0 writes (atomically); the others learn whether it could, so a failed write ends every rank with its message.
+                    Agreement.Run(ranks, () => { if (root) gallery.Save(outPath); });
+                    if (!root) return 0;
+                    Console.Error.WriteLine($"index: wrote {outPath}: {gallery.Images.Count} images{(gallery.Captions is null ? "" : $", {gallery.Captions.Count} captions")}, {gallery.Metadata.Structure}, {new FileInfo(outPath).Length / 1e6:F1} MB, {clock.Elapsed.TotalSeconds:F1} s ({ranks.Size} ranks)");
+                    return 0;
+                }
             }
             else
             {
@@ -125,8 +108,50 @@ internal static class IndexBuildCommand
             Console.Error.WriteLine($"index: wrote {outPath}: {gallery.Images.Count} images{(gallery.Captions is null ? "" : $", {gallery.Captions.Count} captions")}, {gallery.Metadata.Structure}, {new FileInfo(outPath).Length / 1e6:F1} MB, {clock.Elapsed.TotalSeconds:F1} s");
             if (exit != 0) Console.Error.WriteLine("error: some images could not be read (listed above); the others were indexed. Use --allow-failures to exit with 0.");
             return exit;
-        });
-        return cmd;
+        }
+
+        // Every rank checks the arguments, loads the checkpoint and creates (or opens) the gallery the same way.
+        (GalleryIndex Gallery, ModelHandle Model) Open(ParseResult p, string? dataDir, DirectoryInfo? imageDir, string outPath, int rankCount, bool root)
+        {
+            if ((dataDir is null) == (imageDir is null)) throw new ArgumentException("Give exactly one source: --data PRECOMP_DIR (with --split) or --images DIR (with --onnx).");
+            if (p.GetValue(captionFile) is not null && (imageDir is null || !p.GetValue(captions)))
+                throw new ArgumentException("--caption-file goes with --images and --captions.");
+            if (rankCount > 1 && (append || imageDir is not null))
+                throw new CliException($"{(append ? "index append" : "index build --images")} runs in one process; under mpirun only index build --data shares its encoding among the ranks.");
+            GalleryIndex gallery;
+            ModelHandle model;
+            if (append)
+            {
+                AtomicFile.RemoveLeftovers(outPath);
+                gallery = GalleryIndex.Open(outPath, writable: true);
+                model = gallery.LoadModel(p.GetValue(checkpoint), p.GetValue(vocab));
+                if (p.GetValue(captions) && gallery.Captions is null) throw new ArgumentException($"{outPath}: the index was built without captions; captions cannot be appended.");
+                return (gallery, model);
+            }
+            string ckpt = p.GetValue(checkpoint)!;
+            var identity = CheckpointIdentity.Of(ckpt);
+            model = ModelHandle.Load(ckpt, p.GetValue(vocab));
+            var kind = p.GetValue(structure) switch
+            {
+                "exact" => VectorIndexKind.Exact,
+                "int8" => VectorIndexKind.Int8,
+                "hnsw" => VectorIndexKind.Hnsw,
+                var s => throw new ArgumentException($"--structure must be exact, int8 or hnsw, got '{s}'."),
+            };
+            var imagePipeline = pipeline.Read(p);
+            if (imageDir is not null && imagePipeline is null) throw new ArgumentException("--images needs --onnx (the CNN that turns images into features).");
+            int regions, dim;
+            if (dataDir is not null)
+            {
+                using var probe = PrecompDataset.Open(dataDir, p.GetValue(split)!, model.Vocabulary);
+                (regions, dim) = (probe.Regions, probe.FeatureDim);
+            }
+            else (regions, dim) = (imagePipeline!.Regions, model.Config.ImgDim);
+            gallery = GalleryIndex.Create(model, identity, kind, regions, dim, p.GetValue(captions), imagePipeline, kind == VectorIndexKind.Hnsw ? new HnswOptions() : null);
+            if (root)
+                Console.Error.WriteLine($"index: {model.Family.Name} model {ckpt}, {(gallery.Metadata.Direct ? "single-vector scores (the index's scores are final)" : $"cross-attention scores (pooled vectors pre-rank, the model re-scores; regions kept as float16)")}{(rankCount > 1 ? $", encoded by {rankCount} ranks" : "")}");
+            return (gallery, model);
+        }
     }
 
     private static string[] ListImages(FileInfo? list, DirectoryInfo folder)

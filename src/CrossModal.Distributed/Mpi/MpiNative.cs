@@ -30,6 +30,9 @@ internal static unsafe partial class MpiNative
     [LibraryImport(Library)] public static partial int MPI_Bcast(void* buffer, int count, nint type, int root, nint comm);
     [LibraryImport(Library)] public static partial int MPI_Barrier(nint comm);
     [LibraryImport(Library)] public static partial int MPI_Abort(nint comm, int errorCode);
+    [LibraryImport(Library)] public static partial int MPI_Iallreduce(void* send, void* receive, int count, nint type, nint op, nint comm, nint* request);
+    [LibraryImport(Library)] public static partial int MPI_Test(nint* request, int* flag, void* status);
+    [LibraryImport(Library)] public static partial int MPI_Wait(nint* request, void* status);
 
     /// <summary>The address of an exported Open MPI global (a predefined handle).</summary>
     public static nint Handle(string symbol)

@@ -17,7 +17,8 @@ namespace CrossModal.Models.Objectives;
 /// <see cref="MatchingLoss"/> and sums per-sample terms through <see cref="SumOverRanks"/>: each rank encodes its
 /// share of the global batch, <see cref="MatchingLoss"/> gathers what the score matrix of the whole global batch needs,
 /// and from there every rank computes the same loss; the ranks' gradients, summed at the step's AfterBackward seam,
-/// are the one-process gradient.
+/// are the one-process gradient. BatchNorm layers in training mode normalise over the global batch: the step attaches
+/// <see cref="BatchStatisticsOverRanks"/> to every one of the model's for its duration.
 /// </para>
 /// </summary>
 public class HingeObjective : TrainingObjective
@@ -68,6 +69,8 @@ public class HingeObjective : TrainingObjective
         if (b.Shard is not null && step.Ranks?.Size != b.Shard.Ranks)
             throw new ArgumentException($"The batch is rank {b.Shard.Rank}'s share of {b.Shard.Ranks} ranks, but the step runs on {step.Ranks?.Size ?? 1}.");
         _globalRows = GlobalBatchSize(b);
+        // BatchNorm layers (VSRN's) normalise over the global batch, as in one process.
+        using var batchNorm = BatchStatisticsOverRanks.Attach(Model, step.Ranks);
         using var scope = TensorScope.Begin();
         var terms = new Dictionary<string, double>();
         var loss = Loss(b, step, terms);

@@ -21,15 +21,19 @@ internal sealed class CaptionEncoder : Module
         Init.XavierNormal(_vid2hid.Weight, rng);
     }
 
-    /// <summary>GCN regions [B, N, dim_vid] to the encoder outputs [B, N, H] and final state [B, H]; dropout when given.</summary>
-    public (Tensor Outputs, Tensor Hidden) Forward(Tensor regions, DropoutMasks? dropout)
+    /// <summary>
+    /// GCN regions [B, N, dim_vid] to the encoder outputs [B, N, H] and final state [B, H]; dropout when given, its
+    /// mask drawn for the whole global batch when the rows are a rank's share of one (<paramref name="global"/>).
+    /// </summary>
+    public (Tensor Outputs, Tensor Hidden) Forward(Tensor regions, DropoutMasks? dropout, GlobalBatchRows? global = null)
     {
         int b = regions.Dim(0), n = regions.Dim(1), h = _rnn.HiddenSize;
         var x = _vid2hid.Forward(regions);
         if (dropout is { P: > 0f })
         {
             var mask = Tensor.Empty(b, n, h);
-            dropout.Fill(mask.Data);
+            if (global is null) dropout.Fill(mask.Data);
+            else dropout.FillRows(mask.Data, n * h, global.Rows, global.Layout.Rows);
             x = Ops.Mul(x, mask);
         }
         var lengths = new int[b];

@@ -47,13 +47,13 @@ internal sealed class CaptionModel : Module
     }
 
     /// <summary>As above with explicit targets and per-row step counts (the tests run every row for all steps).</summary>
-    public (Tensor Logits, int[] Targets, SlotLayout Layout) Logits(Tensor regions, CaptionTargets targets, int[] steps)
+    public (Tensor Logits, int[] Targets, SlotLayout Layout) Logits(Tensor regions, CaptionTargets targets, int[] steps, GlobalBatchRows? global = null)
     {
         var dropout = Training ? Dropout : null;
-        var (outputs, hidden) = Encoder.Forward(regions, dropout);
+        var (outputs, hidden) = Encoder.Forward(regions, dropout, global);
         Observer?.Invoke("encoder_outputs", outputs);
         var layout = new SlotLayout(steps);
-        var states = TeacherForcedDecoder.Run(Decoder, outputs, hidden, targets.Inputs, targets.StepsPerRow, layout, dropout);
+        var states = TeacherForcedDecoder.Run(Decoder, outputs, hidden, targets.Inputs, targets.StepsPerRow, layout, dropout, global);
         var logits = Decoder.Out.Forward(states);
         var slotTargets = new int[layout.Count];
         for (int s = 0; s < layout.StepCount; s++)
@@ -62,11 +62,18 @@ internal sealed class CaptionModel : Module
         return (logits, slotTargets, layout);
     }
 
-    /// <summary>The caption NLL: Σ −log p(target) over the positions the original's mask counts, divided by the batch size.</summary>
-    public Tensor Loss(Tensor regions, ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int stride)
+    /// <summary>
+    /// The caption NLL: Σ −log p(target) over the positions the original's mask counts, divided by the batch size.
+    /// For a rank's share of a global batch (<paramref name="shard"/>), this rank's part of the global batch's NLL:
+    /// its rows' sum divided by the global batch size, with the dropout masks one process draws for these rows (the
+    /// ranks' parts add up to the one-process loss).
+    /// </summary>
+    public Tensor Loss(Tensor regions, ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int stride, Data.BatchShard? shard = null)
     {
-        var (logits, targets, _) = Logits(regions, tokens, lengths, stride);
-        return SequenceNll.Compute(logits, targets, 1f / lengths.Length);
+        var targets = CaptionTargets.Build(tokens, lengths, stride, MaxLen);
+        var global = shard is null ? null : GlobalBatchRows.Of(shard, MaxLen);
+        var (logits, slotTargets, _) = Logits(regions, targets, targets.Steps, global);
+        return SequenceNll.Compute(logits, slotTargets, 1f / (shard?.GlobalSize ?? lengths.Length));
     }
 
     /// <summary>Greedy captions of regions [B, N, E]: max_len − 2 arg-max words per image, without gradients.</summary>

@@ -34,7 +34,7 @@ internal sealed record CaptionTargets(int[] Steps, int[] Inputs, int[] Targets, 
             int cut = len > maxLen - 1 ? maxLen : len;
             tokens.Slice(r * stride, cut).CopyTo(labels);
             if (len > maxLen - 1) labels[maxLen - 1] = End;
-            steps[r] = Math.Min(cut, t);
+            steps[r] = StepsOf(len, maxLen);
             for (int s = 0; s < t; s++)
             {
                 inputs[r * t + s] = labels[s];
@@ -43,4 +43,7 @@ internal sealed record CaptionTargets(int[] Steps, int[] Inputs, int[] Targets, 
         }
         return new CaptionTargets(steps, inputs, targets, t);
     }
+
+    /// <summary>Decoder steps of a caption of <paramref name="length"/> tokens: its cut length, at most max_len - 1.</summary>
+    public static int StepsOf(int length, int maxLen) => Math.Min(length > maxLen - 1 ? maxLen : length, maxLen - 1);
 }

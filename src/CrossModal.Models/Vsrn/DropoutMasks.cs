@@ -41,4 +41,31 @@ internal sealed class DropoutMasks
         }
         for (int i = 0; i < mask.Length; i++) mask[i] = _rng.NextFloat() < P ? 0f : scale;
     }
+
+    /// <summary>
+    /// Data-parallel training: draws the mask of all <paramref name="globalRows"/> rows of <paramref name="rowLength"/>
+    /// elements, exactly as <see cref="Fill"/> draws it for the whole global batch in one process, and keeps the
+    /// rows <paramref name="rows"/> (this rank's, ascending) in <paramref name="mask"/>. Every rank draws the whole
+    /// mask, so the ranks' masks are slices of one process's and the generator's state stays the same on every rank.
+    /// </summary>
+    public void FillRows(Span<float> mask, int rowLength, ReadOnlySpan<int> rows, int globalRows)
+    {
+        if (mask.Length != rows.Length * rowLength)
+            throw new ArgumentException($"A dropout mask of {mask.Length} elements for {rows.Length} rows of {rowLength}.");
+        if (Given is not null) throw new InvalidOperationException("Given dropout masks replay one process's batch; they do not apply to a rank's rows.");
+        float scale = 1f / (1f - P);
+        int k = 0;
+        for (int g = 0; g < globalRows; g++)
+        {
+            bool mine = k < rows.Length && rows[k] == g;
+            var dst = mine ? mask.Slice(k * rowLength, rowLength) : Span<float>.Empty;
+            for (int j = 0; j < rowLength; j++)
+            {
+                float v = _rng.NextFloat() < P ? 0f : scale;
+                if (mine) dst[j] = v;
+            }
+            if (mine) k++;
+        }
+        if (k != rows.Length) throw new ArgumentException($"Rows {string.Join(", ", rows.ToArray())} are not ascending rows of a global batch of {globalRows}.");
+    }
 }

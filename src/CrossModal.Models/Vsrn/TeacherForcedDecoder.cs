@@ -73,7 +73,7 @@ internal sealed class TeacherForcedDecoder
     /// the target caption from &lt;start&gt;). Dropout on the inputs when <paramref name="dropout"/> is given.
     /// </summary>
     public static Tensor Run(CaptionDecoder decoder, Tensor encoderOutputs, Tensor encoderHidden, ReadOnlySpan<int> tokens, int stride,
-        SlotLayout layout, DropoutMasks? dropout)
+        SlotLayout layout, DropoutMasks? dropout, GlobalBatchRows? global = null)
     {
         int b = layout.Rows, h = decoder.HiddenSize;
         if (encoderOutputs.Rank != 3 || encoderOutputs.Dim(0) != b || encoderOutputs.Dim(2) != h)
@@ -94,7 +94,7 @@ internal sealed class TeacherForcedDecoder
         }
         var run = new TeacherForcedDecoder(decoder, layout, encoderOutputs, slotTokens, dropout is not null && dropout.P > 0f);
         var output = Tensor.Empty(layout.Count, h);
-        run.Forward(encoderOutputs.Data, encoderHidden.Data, output.Data, dropout);
+        run.Forward(encoderOutputs.Data, encoderHidden.Data, output.Data, dropout, global);
         var inputs = new List<Tensor> { encoderOutputs, encoderHidden };
         inputs.AddRange(decoder.Parameters());
         if (Tape.Needs(inputs))
@@ -102,7 +102,7 @@ internal sealed class TeacherForcedDecoder
         return output;
     }
 
-    private void Forward(ReadOnlySpan<float> encOut, ReadOnlySpan<float> encHidden, Span<float> output, DropoutMasks? dropout)
+    private void Forward(ReadOnlySpan<float> encOut, ReadOnlySpan<float> encHidden, Span<float> output, DropoutMasks? dropout, GlobalBatchRows? global)
     {
         int h = _h, n = _n, inSize = _in;
         var w1 = _d.Attention.Linear1.Weight.Data;
@@ -129,12 +129,19 @@ internal sealed class TeacherForcedDecoder
             if (_mask is not null)
             {
                 var mask = _mask.AsSpan(slot0 * inSize, a * inSize);
-                dropout!.Fill(mask);
+                // A rank's active rows are the first of its rows; the global batch's, the first Active[s] of it.
+                if (global is null) dropout!.Fill(mask);
+                else dropout!.FillRows(mask, inSize, global.Rows.AsSpan(0, a), global.Layout.Active[s]);
                 TensorPrimitives.Multiply(x, mask, x);
             }
             GruCell.StepForward(a, inSize, h, x, hPrev, rnn.WeightIh.Data, rnn.WeightHh.Data, rnn.BiasIh.Data, rnn.BiasHh.Data,
                 _gates.AsSpan(slot0 * 3 * h, a * 3 * h), _ghn.AsSpan(slot0 * h, a * h), output.Slice(slot0 * h, a * h));
         }
+        // The global batch's later steps, which none of this rank's rows reach: their masks are drawn all the same,
+        // so that the generator advances as one process's does.
+        if (_mask is not null && global is not null)
+            for (int s = _layout.StepCount; s < global.Layout.StepCount; s++)
+                dropout!.FillRows(Span<float>.Empty, inSize, ReadOnlySpan<int>.Empty, global.Layout.Active[s]);
     }
 
     /// <summary>Attention and GRU input of rows [k0, k1) at the step starting at <paramref name="slot0"/>.</summary>

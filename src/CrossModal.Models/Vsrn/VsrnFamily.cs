@@ -25,10 +25,6 @@ public sealed class VsrnFamily : ModelFamily<VsrnConfig, VsrnModel>
     /// <summary>train.py keeps the model with the best R@1 + R@5 of both directions on dev.</summary>
     public override ValidationMeasure ValidationMeasure => ValidationMeasure.R1R5;
 
-    /// <inheritdoc/>
-    public override string? DataParallelLimitation =>
-        "VSRN trains in one process, not under mpirun: its BatchNorm layers (Rs_GCN_*.W.1, and bn for f30k_precomp) normalise over the whole batch, and BatchNorm synchronised across ranks is not implemented, so each rank's share would train another model.";
-
     /// <summary>The README's two command lines.</summary>
     public override IReadOnlyList<Preset> Presets { get; } =
     [

@@ -52,9 +52,13 @@ public sealed class VsrnModel : MatchingModel, ICaptioningModel
     /// <inheritdoc/>
     public override Tensor EncodeCaptions(int[] tokens, int[] lengths, int maxLength) => _text.Forward(tokens, lengths, maxLength);
 
-    /// <summary>The caption NLL of a batch (see <see cref="CaptionModel.Loss"/>); the model must have the captioning branch.</summary>
-    public Tensor CaptionLoss(Tensor regions, int[] tokens, int[] lengths, int maxLength) =>
-        (_caption ?? throw new InvalidOperationException("This VSRN model has no captioning branch.")).Loss(regions, tokens, lengths, maxLength);
+    /// <summary>
+    /// The caption NLL of a batch (see <see cref="CaptionModel.Loss"/>); the model must have the captioning branch. In
+    /// data-parallel training (<paramref name="shard"/>: this rank's share of the global batch) this rank's part of
+    /// the global batch's NLL; the parts sum to it.
+    /// </summary>
+    public Tensor CaptionLoss(Tensor regions, int[] tokens, int[] lengths, int maxLength, Data.BatchShard? shard = null) =>
+        (_caption ?? throw new InvalidOperationException("This VSRN model has no captioning branch.")).Loss(regions, tokens, lengths, maxLength, shard);
 
     /// <inheritdoc/>
     public override Tensor Scores(Tensor images, Tensor captions, int[] captionLengths) => Ops.MatMul(images, captions, transB: true);

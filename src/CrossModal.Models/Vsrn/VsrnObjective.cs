@@ -14,6 +14,12 @@ namespace CrossModal.Models.Vsrn;
 /// its gradient twice in the total norm and multiplies it by the clipping factor twice, and Adam updates it twice
 /// per iteration (its step count advancing by 2). <c>--caption-params-once</c> lists them once.
 /// </para>
+/// <para>
+/// Data-parallel training gives one process's step: the hinge loss sees the global batch (<see cref="HingeObjective.MatchingLoss"/>),
+/// the BatchNorm layers normalise over it (<see cref="HingeObjective"/> synchronises them), the caption branch's
+/// dropout masks are the rows' slices of the global batch's masks, and the caption NLL is each rank's rows' sum over
+/// the global batch size, summed over the ranks.
+/// </para>
 /// </summary>
 public sealed class VsrnObjective : HingeObjective
 {
@@ -38,11 +44,12 @@ public sealed class VsrnObjective : HingeObjective
     {
         var (images, regions) = _model.EncodeImagesWithRegions(batch.Images);
         var captions = _model.EncodeCaptions(batch.Tokens, batch.Lengths, batch.MaxLength);
-        var hinge = HingeLoss(_model.Scores(images, captions, batch.Lengths), step);
+        var hinge = MatchingLoss(images, captions, batch, step);
         terms["hinge"] = hinge.ToScalar();
         float weight = _model.VsrnConfig.CaptionWeight;
         if (!_model.CanCaption || weight == 0f) return hinge;
-        var nll = _model.CaptionLoss(regions, batch.Tokens, batch.Lengths, batch.MaxLength);
+        // Data-parallel: each rank's rows' NLL over the global batch size, summed over the ranks (the one-process NLL).
+        var nll = SumOverRanks(_model.CaptionLoss(regions, batch.Tokens, batch.Lengths, batch.MaxLength, batch.Shard), step);
         terms["caption"] = nll.ToScalar();
         return Ops.Add(hinge, weight == 1f ? nll : Ops.MulScalar(nll, weight));
     }

@@ -145,23 +145,38 @@ public sealed unsafe class GalleryIndex : IDisposable
     /// <summary>Encodes images given as input features (count x regions x dim) and appends them with <paramref name="items"/>.</summary>
     public void AddImages(ModelHandle model, float[] features, IReadOnlyList<GalleryItem> items, int batchSize = 128, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        CheckModel(model);
-        int length = Math.Max(1, Metadata.FeatureRegions) * Metadata.FeatureDim;
-        if (features.Length != items.Count * length)
-            throw new ArgumentException($"{features.Length} feature values for {items.Count} images of {Math.Max(1, Metadata.FeatureRegions)} x {Metadata.FeatureDim}.");
-        var encoded = model.EncodeImages(features, items.Count, Metadata.FeatureRegions, Metadata.FeatureDim, batchSize);
+        var encoded = EncodeImages(model, features, items.Count, batchSize);
         Images.Add(encoded, items, cancellationToken);
     }
 
     /// <summary>Encodes captions and appends them (item text = the caption).</summary>
     public void AddCaptions(ModelHandle model, IReadOnlyList<GalleryItem> items, CancellationToken cancellationToken = default)
     {
+        var captions = Captions ?? throw new InvalidOperationException($"{Source}: the gallery was built without captions.");
+        var encoded = EncodeCaptions(model, items.Select(i => i.Text).ToList());
+        captions.Add(encoded, items, cancellationToken);
+    }
+
+    /// <summary>
+    /// The encodings <see cref="AddImages"/> appends, without appending them (a rank of a sharded build encodes its
+    /// share and rank 0 appends).
+    /// </summary>
+    internal EmbeddingSet EncodeImages(ModelHandle model, float[] features, int count, int batchSize)
+    {
         ArgumentNullException.ThrowIfNull(model);
         CheckModel(model);
-        var captions = Captions ?? throw new InvalidOperationException($"{Source}: the gallery was built without captions.");
-        var encoded = model.EncodeText(items.Select(i => i.Text).ToList());
-        captions.Add(encoded, items, cancellationToken);
+        int length = Math.Max(1, Metadata.FeatureRegions) * Metadata.FeatureDim;
+        if (features.Length != count * length)
+            throw new ArgumentException($"{features.Length} feature values for {count} images of {Math.Max(1, Metadata.FeatureRegions)} x {Metadata.FeatureDim}.");
+        return model.EncodeImages(features, count, Metadata.FeatureRegions, Metadata.FeatureDim, batchSize);
+    }
+
+    /// <summary>The encodings <see cref="AddCaptions"/> appends, without appending them.</summary>
+    internal EmbeddingSet EncodeCaptions(ModelHandle model, IReadOnlyList<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        CheckModel(model);
+        return model.EncodeText(texts);
     }
 
     private void CheckModel(ModelHandle model)

@@ -8,6 +8,15 @@ namespace CrossModal.Tensors.Nn;
 /// torch.nn.BatchNorm1d on [N, C] or [N, C, L]. Training mode normalises with the batch statistics (biased variance)
 /// and updates running_mean / running_var (unbiased variance) with momentum 0.1; evaluation mode uses the running
 /// statistics. State: "weight", "bias", "running_mean", "running_var", "num_batches_tracked".
+/// <para>
+/// With a <see cref="CrossBatch"/> reducer the layer is PyTorch's SyncBatchNorm: in training mode the batch is the
+/// union of the workers' parts. The forward pass sums each channel's values and the row count over the workers,
+/// then the squared deviations from that global mean (the same two-pass formula as one worker, so the statistics
+/// differ from one process's only by summation order), and every worker updates its running statistics with the
+/// same global mean and unbiased variance. The backward pass sums Σg and Σg·x̂ over the workers for the input's
+/// gradient; the weight's and bias's gradients stay this worker's share (the data-parallel gradient all-reduce adds
+/// the shares).
+/// </para>
 /// </summary>
 public sealed class BatchNorm1d : Module
 {
@@ -51,6 +60,12 @@ public sealed class BatchNorm1d : Module
     /// <summary>Rank-0 counter (stored as int64 in PyTorch files).</summary>
     public Tensor NumBatchesTracked { get; }
 
+    /// <summary>
+    /// Sums the batch statistics over the workers that hold the other parts of the batch (training mode only); null:
+    /// the batch is this worker's alone. Captured per forward pass, so the backward pass uses the same reducer.
+    /// </summary>
+    public IBatchReducer? CrossBatch { get; set; }
+
     /// <summary>Normalises x [N, C] or [N, C, L].</summary>
     public Tensor Forward(Tensor x)
     {
@@ -62,23 +77,34 @@ public sealed class BatchNorm1d : Module
         var mean = new float[c];
         var invStd = new float[c];
         var xd = x.Data;
+        var reducer = Training ? CrossBatch : null;
+        double total = count;
         if (Training)
         {
-            if (count <= 1) throw new ArgumentException($"BatchNorm1d: expected more than 1 value per channel when training, got input {Tensor.FormatShape(x.ShapeSpan)}.");
+            var sums = new double[c + 1];
+            for (int ch = 0; ch < c; ch++)
+                for (int i = 0; i < n; i++) for (int j = 0; j < l; j++) sums[ch] += xd[(i * c + ch) * l + j];
+            sums[c] = count;
+            reducer?.Sum(sums);
+            total = sums[c];
+            if (total <= 1) throw new ArgumentException($"BatchNorm1d: expected more than 1 value per channel when training, got input {Tensor.FormatShape(x.ShapeSpan)}{(reducer is null ? "" : $" ({total} values over all parts of the batch)")}.");
+            var mus = new double[c];
+            var squares = new double[c];
+            for (int ch = 0; ch < c; ch++)
+            {
+                double mu = mus[ch] = sums[ch] / total;
+                for (int i = 0; i < n; i++) for (int j = 0; j < l; j++) { double d = xd[(i * c + ch) * l + j] - mu; squares[ch] += d * d; }
+            }
+            reducer?.Sum(squares);
             var rm = RunningMean.Data;
             var rv = RunningVar.Data;
             for (int ch = 0; ch < c; ch++)
             {
-                double s = 0;
-                for (int i = 0; i < n; i++) for (int j = 0; j < l; j++) s += xd[(i * c + ch) * l + j];
-                double mu = s / count;
-                double ss = 0;
-                for (int i = 0; i < n; i++) for (int j = 0; j < l; j++) { double d = xd[(i * c + ch) * l + j] - mu; ss += d * d; }
-                double varBiased = ss / count;
-                mean[ch] = (float)mu;
+                double ss = squares[ch], varBiased = ss / total;
+                mean[ch] = (float)mus[ch];
                 invStd[ch] = (float)(1.0 / Math.Sqrt(varBiased + Eps));
-                rm[ch] = (1 - Momentum) * rm[ch] + Momentum * (float)mu;
-                rv[ch] = (1 - Momentum) * rv[ch] + Momentum * (float)(ss / (count - 1));
+                rm[ch] = (1 - Momentum) * rm[ch] + Momentum * (float)mus[ch];
+                rv[ch] = (1 - Momentum) * rv[ch] + Momentum * (float)(ss / (total - 1));
             }
             NumBatchesTracked.Data[0] += 1;
         }
@@ -106,7 +132,7 @@ public sealed class BatchNorm1d : Module
         if (Tape.Needs(new[] { x, Weight, Bias }))
         {
             bool batchStats = Training;
-            Tape.Record(y, g => Backward(x, g, mean, invStd, batchStats, n, c, l));
+            Tape.Record(y, g => Backward(x, g, mean, invStd, batchStats, n, c, l, reducer, total));
         }
         return y;
     }
@@ -120,22 +146,29 @@ public sealed class BatchNorm1d : Module
     {
         var mean = new float[c];
         var invStd = new float[c];
+        var reducer = Training ? CrossBatch : null;
+        double total = n;
         if (Training)
         {
-            if (n <= 1) throw new ArgumentException($"BatchNorm1d: expected more than 1 value per channel when training, got input {Tensor.FormatShape(x.ShapeSpan)}.");
             var rm = RunningMean.Data;
             var rv = RunningVar.Data;
-            var sums = new double[c];
+            // The column sums and, last, the row count: summed over the workers with one reduction.
+            var sums = new double[c + 1];
             ColumnSums(x, n, c, null, sums);
-            for (int ch = 0; ch < c; ch++) mean[ch] = (float)(sums[ch] / n);
+            sums[c] = n;
+            reducer?.Sum(sums);
+            total = sums[c];
+            if (total <= 1) throw new ArgumentException($"BatchNorm1d: expected more than 1 value per channel when training, got input {Tensor.FormatShape(x.ShapeSpan)}{(reducer is null ? "" : $" ({total} rows over all parts of the batch)")}.");
+            for (int ch = 0; ch < c; ch++) mean[ch] = (float)(sums[ch] / total);
             var squares = new double[c];
             ColumnSums(x, n, c, mean, squares);
+            reducer?.Sum(squares);
             for (int ch = 0; ch < c; ch++)
             {
-                double varBiased = squares[ch] / n;
+                double varBiased = squares[ch] / total;
                 invStd[ch] = (float)(1.0 / Math.Sqrt(varBiased + Eps));
                 rm[ch] = (1 - Momentum) * rm[ch] + Momentum * mean[ch];
-                rv[ch] = (1 - Momentum) * rv[ch] + Momentum * (float)(squares[ch] / (n - 1));
+                rv[ch] = (1 - Momentum) * rv[ch] + Momentum * (float)(squares[ch] / (total - 1));
             }
             NumBatchesTracked.Data[0] += 1;
         }
@@ -171,12 +204,12 @@ public sealed class BatchNorm1d : Module
         if (Tape.Needs(new[] { x, Weight, Bias }))
         {
             bool batchStats = Training;
-            Tape.Record(y, g => BackwardRows(x, g, mean, invStd, batchStats, n, c));
+            Tape.Record(y, g => BackwardRows(x, g, mean, invStd, batchStats, n, c, reducer, total));
         }
         return y;
     }
 
-    private void BackwardRows(Tensor x, Tensor g, float[] mean, float[] invStd, bool batchStats, int n, int c)
+    private void BackwardRows(Tensor x, Tensor g, float[] mean, float[] invStd, bool batchStats, int n, int c, IBatchReducer? reducer, double total)
     {
         // Σ g and Σ g·xhat per channel, where xhat = (x - mean) * invStd: Σ g (x - mean) * invStd.
         var sumG = new double[c];
@@ -195,6 +228,7 @@ public sealed class BatchNorm1d : Module
             for (int ch = 0; ch < c; ch++) gb[ch] = (acc ? gb[ch] : 0f) + (float)sumG[ch];
         }
         if (!x.RequiresGrad) return;
+        if (reducer is not null) (sumG, sumGX) = SumOverWorkers(reducer, sumG, sumGX);
         var gx = x.GradBuffer(out bool accX);
         var gamma = Weight.Data;
         // Batch statistics: dx = a ⊙ g - b ⊙ (x - mean) - d with a = gamma·invStd, b = a·invStd·Σ(g xhat)/n,
@@ -205,8 +239,8 @@ public sealed class BatchNorm1d : Module
         for (int ch = 0; ch < c; ch++)
         {
             a[ch] = gamma[ch] * invStd[ch];
-            bCoef[ch] = batchStats ? (float)(a[ch] * invStd[ch] * sumGX[ch] / n) : 0f;
-            dCoef[ch] = batchStats ? (float)(a[ch] * sumG[ch] / n) : 0f;
+            bCoef[ch] = batchStats ? (float)(a[ch] * invStd[ch] * sumGX[ch] / total) : 0f;
+            dCoef[ch] = batchStats ? (float)(a[ch] * sumG[ch] / total) : 0f;
         }
         var xa = x.Buffer;
         var ga = g.Buffer;
@@ -269,11 +303,21 @@ public sealed class BatchNorm1d : Module
         });
     }
 
-    private void Backward(Tensor x, Tensor g, float[] mean, float[] invStd, bool batchStats, int n, int c, int l)
+    /// <summary>Σg and Σg·x̂ of every worker's part, summed with one reduction.</summary>
+    private static (double[] SumG, double[] SumGXhat) SumOverWorkers(IBatchReducer reducer, double[] sumG, double[] sumGXhat)
+    {
+        int c = sumG.Length;
+        var both = new double[2 * c];
+        sumG.CopyTo(both, 0);
+        sumGXhat.CopyTo(both, c);
+        reducer.Sum(both);
+        return (both[..c], both[c..]);
+    }
+
+    private void Backward(Tensor x, Tensor g, float[] mean, float[] invStd, bool batchStats, int n, int c, int l, IBatchReducer? reducer, double count)
     {
         var gd = g.Data;
         var xd = x.Data;
-        int count = n * l;
         var sumG = new double[c];
         var sumGXhat = new double[c];
         for (int i = 0; i < n; i++)
@@ -296,6 +340,8 @@ public sealed class BatchNorm1d : Module
             for (int ch = 0; ch < c; ch++) gb[ch] = (acc ? gb[ch] : 0f) + (float)sumG[ch];
         }
         if (!x.RequiresGrad) return;
+        if (reducer is not null) (sumG, sumGXhat) = SumOverWorkers(reducer, sumG, sumGXhat);
+        float fcount = (float)count;
         var gx = x.GradBuffer(out bool accX);
         var gamma = Weight.Data;
         for (int i = 0; i < n; i++)
@@ -308,7 +354,7 @@ public sealed class BatchNorm1d : Module
                     {
                         // dx = gamma * invStd / N * (N g - sum(g) - xhat * sum(g xhat))
                         double xhat = (xd[p] - mean[ch]) * invStd[ch];
-                        v = (float)(gamma[ch] * invStd[ch] / count * (count * gd[p] - sumG[ch] - xhat * sumGXhat[ch]));
+                        v = (float)(gamma[ch] * invStd[ch] / fcount * (fcount * gd[p] - sumG[ch] - xhat * sumGXhat[ch]));
                     }
                     else v = gd[p] * gamma[ch] * invStd[ch];
                     if (accX) gx[p] += v; else gx[p] = v;

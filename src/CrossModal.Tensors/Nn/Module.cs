@@ -46,6 +46,14 @@ public abstract class Module
             foreach (var p in m.NamedParameters(prefix + n + ".")) yield return p;
     }
 
+    /// <summary>This module and every module below it, depth first in registration order (PyTorch's modules()).</summary>
+    public IEnumerable<Module> Modules()
+    {
+        yield return this;
+        foreach (var (_, m) in _children)
+            foreach (var d in m.Modules()) yield return d;
+    }
+
     /// <summary>Trainable parameters.</summary>
     public List<Tensor> Parameters() => NamedParameters().Select(p => p.Tensor).ToList();
 
