@@ -47,12 +47,6 @@ public abstract class ModelFamily
     /// </summary>
     public virtual IReadOnlyList<string> CurveTerms => Array.Empty<string>();
 
-    /// <summary>
-    /// Why this family cannot train data-parallel (several ranks under mpirun), or null when it can: the trainer
-    /// refuses such a run with this sentence before it starts.
-    /// </summary>
-    public virtual string? DataParallelLimitation => null;
-
     /// <summary>A freshly initialised model for <paramref name="config"/> (one of this family's records), drawing from <paramref name="rng"/>.</summary>
     public abstract RetrievalModel Create(ModelConfig config, Rng rng);
 

@@ -180,7 +180,6 @@ public sealed class Trainer : IDisposable
     private static ITrainingData OpenData(ModelConfig config, TrainOptions options, Vocabulary? vocab, RankRole role)
     {
         var family = config.Family;
-        if (role.DataParallel && family.DataParallelLimitation is { } why) throw new ArgumentException(why);
         ITrainingData data = family.Task switch
         {
             RetrievalTask.Instance => PrecompTrainingData.Open(family, options,
