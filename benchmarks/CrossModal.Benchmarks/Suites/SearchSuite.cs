@@ -358,6 +358,8 @@ internal static class SearchSuite
             int next = 0;
             double one = ctx.BestSeconds(() => index.Search(queries.AsSpan(next++ % 1000 * d, d), K, ids, scores), 20, 0.2);
             ours.Add((ef, recall, 1000 / all, 1 / one));
+            // Printed now: the references' builds that follow can take longer than the session that waits for them.
+            Console.Error.WriteLine($"search: usearch n={n} efSearch {ef}: recall@10 {recall:F4}, {1000 / all:F1} queries/s (batch 1000), {1 / one:F1} (batch 1); built in {build:F0} s");
         }
         long memory = index.MemoryBytes;
         string library = index.LibraryDescription;
