@@ -3,6 +3,14 @@ namespace CrossModal.Benchmarks;
 /// <summary>What a suite gets: thread counts to measure, a quick flag (fewer repetitions), and its arguments.</summary>
 public sealed record BenchContext(int[] ThreadCounts, bool Quick, IReadOnlyList<string> Arguments)
 {
+    /// <summary>The value after <paramref name="name"/> in the suite's arguments (its first occurrence), or null.</summary>
+    public string? Option(string name)
+    {
+        for (int i = 0; i + 1 < Arguments.Count; i++)
+            if (Arguments[i] == name) return Arguments[i + 1];
+        return null;
+    }
+
     /// <summary>Where real data is: $CROSSMODAL_DATA or ../shared/data above the repository.</summary>
     public static string DataRoot
     {

@@ -21,15 +21,15 @@ internal static class CategoryBaselinesSuite
 
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
     {
-        string dir = Prerequisites.Data(Arg(ctx, "--data") ?? Path.Combine(BenchContext.DataRoot, "wikipedia"));
+        string dir = Prerequisites.Data(ctx.Option("--data") ?? Path.Combine(BenchContext.DataRoot, "wikipedia"));
         var options = new CategoryBaselineReport.Options(
-            Splits: int.Parse(Arg(ctx, "--splits") ?? "5", System.Globalization.CultureInfo.InvariantCulture),
-            Seed: ulong.Parse(Arg(ctx, "--seed") ?? "0", System.Globalization.CultureInfo.InvariantCulture));
+            Splits: int.Parse(ctx.Option("--splits") ?? "5", System.Globalization.CultureInfo.InvariantCulture),
+            Seed: ulong.Parse(ctx.Option("--seed") ?? "0", System.Globalization.CultureInfo.InvariantCulture));
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var rows = CategoryBaselineReport.Run(dir, options, new SyncLog());
         Console.Error.WriteLine($"category-baselines: {sw.Elapsed.TotalSeconds:F1} s, load average {BenchContext.LoadAverage()}");
         Console.Error.WriteLine(CategoryBaselineReport.ToMarkdown(rows));
-        if (Arg(ctx, "--pr-svg") is { } svg)
+        if (ctx.Option("--pr-svg") is { } svg)
         {
             var curves = rows.Where(r => r.Protocol == "standard")
                 .SelectMany(r => new[] { ($"{r.Method} {r.Features} i2t", r.Runs[0].I2T.Curve), ($"{r.Method} {r.Features} t2i", r.Runs[0].T2I.Curve) })
@@ -51,12 +51,6 @@ internal static class CategoryBaselinesSuite
         }
     }
 
-    private static string? Arg(BenchContext ctx, string name)
-    {
-        for (int i = 0; i < ctx.Arguments.Count - 1; i++)
-            if (ctx.Arguments[i] == name) return ctx.Arguments[i + 1];
-        return null;
-    }
 
     /// <summary>Progress lines to stderr as they happen (Progress&lt;T&gt; would post them to the thread pool).</summary>
     private sealed class SyncLog : IProgress<string>

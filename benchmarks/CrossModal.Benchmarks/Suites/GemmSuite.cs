@@ -32,11 +32,11 @@ internal static class GemmSuite
             Console.Error.WriteLine($"gemm: OpenBLAS was asked for core {Machine.OpenBlasCore} and runs {core}.");
         double peak = Machine.PeakGflopsPerCore;
         Console.Error.WriteLine($"gemm: ours={Gemm.KernelName}, openblas core={core}, peak {peak:F0} GFLOP/s per core");
-        var shapes = Option(ctx, "--shapes") is { } s
+        var shapes = ctx.Option("--shapes") is { } s
             ? s.Split(',').Select(x => x.Split('x').Select(int.Parse).ToArray()).Select(v => (v[0], v[1], v[2])).ToArray()
             : DefaultShapes;
         var layouts = ctx.Arguments.Contains("--nt") ? new[] { false, true } : new[] { false };
-        int rounds = Option(ctx, "--rounds") is { } r ? int.Parse(r) : ctx.Quick ? 1 : 3;
+        int rounds = ctx.Option("--rounds") is { } r ? int.Parse(r) : ctx.Quick ? 1 : 3;
         int keepThreads = Parallelism.Threads;
         try
         {
@@ -85,11 +85,5 @@ internal static class GemmSuite
             ["reference_peak_fraction"] = Math.Round(reference / (peak * threads), 3),
         };
         return new BenchResult("gemm", $"{m}x{n}x{k}", threads, "GFLOP/s", ours, "openblas", reference, Extra: extra);
-    }
-
-    private static string? Option(BenchContext ctx, string name)
-    {
-        int i = ctx.Arguments.ToList().IndexOf(name);
-        return i >= 0 && i + 1 < ctx.Arguments.Count ? ctx.Arguments[i + 1] : null;
     }
 }

@@ -18,8 +18,8 @@ internal static class GruSuite
 {
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
     {
-        int batch = IntOption(ctx, "--batch", 128), input = IntOption(ctx, "--input", 300), hidden = IntOption(ctx, "--hidden", 1024);
-        int reps = IntOption(ctx, "--reps", ctx.Quick ? 2 : 5);
+        int batch = int.Parse(ctx.Option("--batch") ?? "128"), input = int.Parse(ctx.Option("--input") ?? "300"), hidden = int.Parse(ctx.Option("--hidden") ?? "1024");
+        int reps = ctx.Option("--reps") is { } r ? int.Parse(r) : ctx.Quick ? 2 : 5;
         var rng = new Rng(2024);
         var lengths = new int[batch];
         for (int i = 0; i < batch; i++) lengths[i] = 12 + rng.NextInt(9);
@@ -105,11 +105,5 @@ internal static class GruSuite
             best = Math.Min(best, sw.Elapsed.TotalSeconds);
         }
         return best;
-    }
-
-    private static int IntOption(BenchContext ctx, string name, int fallback)
-    {
-        int i = ctx.Arguments.ToList().IndexOf(name);
-        return i >= 0 && i + 1 < ctx.Arguments.Count ? int.Parse(ctx.Arguments[i + 1]) : fallback;
     }
 }

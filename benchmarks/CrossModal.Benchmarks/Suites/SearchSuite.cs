@@ -35,8 +35,8 @@ internal static class SearchSuite
 
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
     {
-        string dir = Option(ctx, "--search-dir") ?? "/tmp/crossmodal-search";
-        var cases = (Option(ctx, "--search-cases") ?? "exact,int8,hnsw").Split(',');
+        string dir = ctx.Option("--search-dir") ?? "/tmp/crossmodal-search";
+        var cases = (ctx.Option("--search-cases") ?? "exact,int8,hnsw").Split(',');
         string? problem = Prepare(dir);
         if (problem is not null)
         {
@@ -67,7 +67,7 @@ internal static class SearchSuite
             foreach (var r in results) yield return r;
             results.Clear();
             if (cases.Contains("hnsw"))
-                foreach (int n in (Option(ctx, "--hnsw-n") ?? "100000").Split(',').Select(int.Parse))
+                foreach (int n in (ctx.Option("--hnsw-n") ?? "100000").Split(',').Select(int.Parse))
                     results.AddRange(Hnsw(ctx, mapped, queries, n, dir));
             foreach (var r in results) yield return r;
         }
@@ -283,9 +283,9 @@ internal static class SearchSuite
         int d = index.Dimension;
         double floatBytes = 4.0 * index.Count * d;
         Console.Error.WriteLine($"search: int8 codes built in {build:F1} s ({index.ScannedBytes / 1e9:F2} GB scanned per pass, {index.MemoryBytes / 1e9:F2} GB in memory)");
-        int referenceFactor = int.Parse(Option(ctx, "--int8-reference-factor") ?? "4");
+        int referenceFactor = int.Parse(ctx.Option("--int8-reference-factor") ?? "4");
         var first256 = queries.AsSpan(0, 256 * d).ToArray();
-        foreach (int factor in (Option(ctx, "--int8-factors") ?? "2,4,8").Split(',').Select(int.Parse))
+        foreach (int factor in (ctx.Option("--int8-factors") ?? "2,4,8").Split(',').Select(int.Parse))
         {
             index.RescoreFactor = factor;
             Parallelism.Threads = threads;
@@ -329,9 +329,9 @@ internal static class SearchSuite
     {
         var results = new List<BenchResult>();
         int threads = ctx.ThreadCounts.Max();
-        int m = int.Parse(Option(ctx, "--m") ?? "16"), efc = int.Parse(Option(ctx, "--efc") ?? "128");
-        var efs = (Option(ctx, "--efs") ?? "64,256").Split(',').Select(int.Parse).ToArray();
-        var libs = (Option(ctx, "--hnsw-libs") ?? "faiss,hnswlib").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        int m = int.Parse(ctx.Option("--m") ?? "16"), efc = int.Parse(ctx.Option("--efc") ?? "128");
+        var efs = (ctx.Option("--efs") ?? "64,256").Split(',').Select(int.Parse).ToArray();
+        var libs = (ctx.Option("--hnsw-libs") ?? "faiss,hnswlib").Split(',', StringSplitOptions.RemoveEmptyEntries);
         int d = exact.Dimension;
         n = Math.Min(n, exact.Count);
         var truth = Truth(dir, n);
@@ -409,11 +409,5 @@ internal static class SearchSuite
             string width = Vector512.IsHardwareAccelerated ? "avx512" : Vector256.IsHardwareAccelerated ? "avx2" : "sse";
             return $"{model} ({Environment.ProcessorCount} cpus, {width})";
         }
-    }
-
-    private static string? Option(BenchContext ctx, string name)
-    {
-        int i = ctx.Arguments.ToList().IndexOf(name);
-        return i >= 0 && i + 1 < ctx.Arguments.Count ? ctx.Arguments[i + 1] : null;
     }
 }

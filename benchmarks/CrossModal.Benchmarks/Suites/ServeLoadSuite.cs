@@ -37,15 +37,15 @@ internal static class ServeLoadSuite
         string vocabPath = Path.Combine(BenchContext.DataRoot, "vocab", "f8k_precomp_vocab.json");
         if (!Directory.Exists(data) || !File.Exists(vocabPath))
             throw new MissingPrerequisiteException($"serve-load needs {data} and {vocabPath} (set CROSSMODAL_DATA).");
-        string? indexPath = Argument(ctx, "--index");
-        string? checkpoint = Argument(ctx, "--checkpoint");
+        string? indexPath = ctx.Option("--index");
+        string? checkpoint = ctx.Option("--checkpoint");
         if (indexPath is not null && !File.Exists(indexPath)) throw new MissingPrerequisiteException($"serve-load: --index {indexPath} not found.");
-        int[] clients = (Argument(ctx, "--clients") ?? (ctx.Quick ? "8" : "1,8,32")).Split(',').Select(int.Parse).ToArray();
-        double seconds = double.Parse(Argument(ctx, "--seconds") ?? (ctx.Quick ? "3" : "10"), System.Globalization.CultureInfo.InvariantCulture);
-        int startupRuns = int.Parse(Argument(ctx, "--startup-runs") ?? (ctx.Quick ? "2" : "5"), System.Globalization.CultureInfo.InvariantCulture);
+        int[] clients = (ctx.Option("--clients") ?? (ctx.Quick ? "8" : "1,8,32")).Split(',').Select(int.Parse).ToArray();
+        double seconds = double.Parse(ctx.Option("--seconds") ?? (ctx.Quick ? "3" : "10"), System.Globalization.CultureInfo.InvariantCulture);
+        int startupRuns = int.Parse(ctx.Option("--startup-runs") ?? (ctx.Quick ? "2" : "5"), System.Globalization.CultureInfo.InvariantCulture);
         Parallelism.Threads = ctx.ThreadCounts.Max();
 
-        string? keep = Argument(ctx, "--keep-index");
+        string? keep = ctx.Option("--keep-index");
         if (keep is not null) Directory.CreateDirectory(keep);
         string folder = keep ?? Directory.CreateTempSubdirectory("crossmodal-serve-load-").FullName;
         try
@@ -221,12 +221,5 @@ internal static class ServeLoadSuite
         GC.WaitForPendingFinalizers();
         using var p = Process.GetCurrentProcess();
         return (Math.Round(p.WorkingSet64 / 1048576.0, 1), Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1));
-    }
-
-    private static string? Argument(BenchContext ctx, string name)
-    {
-        for (int i = 0; i + 1 < ctx.Arguments.Count; i++)
-            if (ctx.Arguments[i] == name) return ctx.Arguments[i + 1];
-        return null;
     }
 }

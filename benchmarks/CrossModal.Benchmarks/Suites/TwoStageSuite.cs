@@ -31,14 +31,14 @@ internal static class TwoStageSuite
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
     {
         string data = Path.Combine(BenchContext.DataRoot, "f8k-1k-precomp");
-        string? checkpoint = Argument(ctx, "--checkpoint");
+        string? checkpoint = ctx.Option("--checkpoint");
         if (checkpoint is null || !File.Exists(checkpoint))
             throw new MissingPrerequisiteException("two-stage needs --checkpoint MODEL: a cross-attention model trained on f8k-1k-precomp (e.g. `crossmodal train --preset scan-i2t-lse`).");
         if (!Directory.Exists(data)) throw new MissingPrerequisiteException($"two-stage needs {data} (set CROSSMODAL_DATA).");
-        int n = int.Parse(Argument(ctx, "--gallery") ?? "100000");
-        int k = int.Parse(Argument(ctx, "--rerank") ?? "128");
-        int nq = int.Parse(Argument(ctx, "--queries") ?? (ctx.Quick ? "16" : "64"));
-        int nFull = Math.Min(nq, int.Parse(Argument(ctx, "--full-queries") ?? (ctx.Quick ? "1" : "2")));
+        int n = int.Parse(ctx.Option("--gallery") ?? "100000");
+        int k = int.Parse(ctx.Option("--rerank") ?? "128");
+        int nq = int.Parse(ctx.Option("--queries") ?? (ctx.Quick ? "16" : "64"));
+        int nFull = Math.Min(nq, int.Parse(ctx.Option("--full-queries") ?? (ctx.Quick ? "1" : "2")));
         int threads = ctx.ThreadCounts.Max();
         Parallelism.Threads = threads;
         var model = ModelHandle.Load(checkpoint);
@@ -177,12 +177,5 @@ internal static class TwoStageSuite
         };
         yield return new BenchResult("two-stage", $"two-stage k {k} over {n} synthetic images", threads, "queries/s", nq / twoSeconds,
             "full scoring", nFull / fullSeconds, Extra: extra);
-    }
-
-    private static string? Argument(BenchContext ctx, string name)
-    {
-        for (int i = 0; i + 1 < ctx.Arguments.Count; i++)
-            if (ctx.Arguments[i] == name) return ctx.Arguments[i + 1];
-        return null;
     }
 }
