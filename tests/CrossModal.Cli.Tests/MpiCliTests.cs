@@ -101,13 +101,12 @@ public class MpiCliTests
         // An untrained ensemble (the scores only need to vary), SCAN and VSE++, on the first 300 images of the f8k
         // training split (3 shards of 128 images: rank 0 scores two, rank 1 the last 44).
         string subset = Subset(temp, 300);
-        var scan = new ScanConfig { ImgDim = 512, EmbedSize = 16, WordDim = 8, VocabSize = vocab.Count };
+        string scan = UntrainedScan(temp, vocab);
         var vse = new VseConfig { ImgDim = 512, EmbedSize = 16, WordDim = 8, VocabSize = vocab.Count };
-        ModelFile.Save(temp.File("scan.safetensors"), scan.Family.Create(scan, new Rng(1)), vocab.ToJson());
         ModelFile.Save(temp.File("vse.safetensors"), vse.Family.Create(vse, new Rng(2)), vocab.ToJson());
         string[] Args(string tag) => new[]
         {
-            "eval", "--checkpoint", temp.File("scan.safetensors"), "--checkpoint", temp.File("vse.safetensors"), "--data", subset,
+            "eval", "--checkpoint", scan, "--checkpoint", temp.File("vse.safetensors"), "--data", subset,
             "--split", "test", "--threads", "1", "--json", temp.File(tag + ".json"), "--sims-out", temp.File(tag + ".npy"),
         };
         var one = await OneProcess(Args("one"));
@@ -133,11 +132,10 @@ public class MpiCliTests
         // on the first 300 images of the f8k training split: 3 encoding batches of 128 images (rank 0 encodes two,
         // rank 1 one), 12 of captions.
         string subset = Subset(temp, 300);
-        var scan = new ScanConfig { ImgDim = 512, EmbedSize = 16, WordDim = 8, VocabSize = vocab.Count };
-        ModelFile.Save(temp.File("scan.safetensors"), scan.Family.Create(scan, new Rng(1)), vocab.ToJson());
+        string scan = UntrainedScan(temp, vocab);
         string[] Args(string data, string output) => new[]
         {
-            "index", "build", "--checkpoint", temp.File("scan.safetensors"), "--data", data, "--split", "test", "--captions", "--threads", "1", "--out", output,
+            "index", "build", "--checkpoint", scan, "--data", data, "--split", "test", "--captions", "--threads", "1", "--out", output,
         };
         var one = await OneProcess(Args(subset, temp.File("one.index")));
         Assert.True(one.Exit == 0, one.Err);
@@ -158,6 +156,14 @@ public class MpiCliTests
         Assert.Contains(missing, lines[0]);
         Assert.Equal(before, File.ReadAllBytes(temp.File("two.index")));
         Assert.Empty(Directory.GetFiles(temp.Path, "*.tmp"));
+    }
+
+    /// <summary>An untrained SCAN checkpoint (embed 16, seed 1) for f8k's 512-d features and <paramref name="vocab"/>: scan.safetensors in <paramref name="temp"/>.</summary>
+    private static string UntrainedScan(TempFolder temp, Vocabulary vocab)
+    {
+        var config = new ScanConfig { ImgDim = 512, EmbedSize = 16, WordDim = 8, VocabSize = vocab.Count };
+        ModelFile.Save(temp.File("scan.safetensors"), config.Family.Create(config, new Rng(1)), vocab.ToJson());
+        return temp.File("scan.safetensors");
     }
 
     /// <summary>A test split of the first <paramref name="images"/> images (and their captions) of the f8k training split.</summary>
