@@ -142,24 +142,28 @@ public class DataParallelStepTests
     {
         // The negative control: each rank keeps only the gradient its own images give its captions. The text
         // encoder's gradient then misses the other ranks' part, far more than any summation order could explain.
-        using var data = Open("scan-t2i");
-        var one = Step("scan-t2i", data, new SingleProcessCommunicator());
-        var ranks = OnRanks(2, c => Step("scan-t2i", data, c, (m, r) => new OwnCaptionGradientOnly(m, r)));
-        double tolerance = SummationOrder.Gradient(SummationOrder.Terms(BatchSize, one.Batch.MaxLength, data.Regions));
-        double d = SummationOrder.RelativeDifference(ranks[0].Gradients["txt_enc.rnn.weight_ih_l0"], one.Gradients["txt_enc.rnn.weight_ih_l0"]);
-        Assert.True(d > 100 * tolerance, $"the wrong gather differs by only {d:E2}");
+        AssertFarBeyondTheTolerance("scan-t2i", (m, r) => new OwnCaptionGradientOnly(m, r), "txt_enc.rnn.weight_ih_l0", "the wrong gather");
     }
 
     [Fact]
     public void Should_DifferFarBeyondTheTolerance_WhenVsrnsBatchNormIsNotSynchronised()
     {
         // The negative control of synchronised BatchNorm: each rank normalises its own rows with its own statistics.
-        using var data = Open("vsrn-hinge");
-        var one = Step("vsrn-hinge", data, new SingleProcessCommunicator());
-        var ranks = OnRanks(2, c => Step("vsrn-hinge", data, c, (m, r) => new LocalBatchNorm(m, r)));
+        AssertFarBeyondTheTolerance("vsrn-hinge", (m, r) => new LocalBatchNorm(m, r), "img_enc.fc.weight", "unsynchronised BatchNorm");
+    }
+
+    /// <summary>
+    /// A negative control: <paramref name="wrong"/>'s step on 2 ranks gives <paramref name="parameter"/> a gradient
+    /// more than 100 times the summation-order tolerance away from one process's.
+    /// </summary>
+    private static void AssertFarBeyondTheTolerance(string kind, Func<MatchingModel, TrainingRecipe, HingeObjective> wrong, string parameter, string what)
+    {
+        using var data = Open(kind);
+        var one = Step(kind, data, new SingleProcessCommunicator());
+        var ranks = OnRanks(2, c => Step(kind, data, c, wrong));
         double tolerance = SummationOrder.Gradient(SummationOrder.Terms(BatchSize, one.Batch.MaxLength, data.Regions));
-        double d = SummationOrder.RelativeDifference(ranks[0].Gradients["img_enc.fc.weight"], one.Gradients["img_enc.fc.weight"]);
-        Assert.True(d > 100 * tolerance, $"unsynchronised BatchNorm differs by only {d:E2}");
+        double d = SummationOrder.RelativeDifference(ranks[0].Gradients[parameter], one.Gradients[parameter]);
+        Assert.True(d > 100 * tolerance, $"{what} differs by only {d:E2}");
     }
 
     [Fact]
