@@ -26,6 +26,14 @@ public interface ICommunicator
     void AllReduce<T>(Span<T> data, ReduceOperation operation) where T : unmanaged, INumber<T>;
 
     /// <summary>
+    /// Starts summing <paramref name="data"/>[<paramref name="offset"/> .. + <paramref name="count"/>) over the ranks in
+    /// place and returns a request to test and wait for (MPI_Iallreduce); the elements must not be touched until the
+    /// request has been waited for. Requests complete in the order they were started, and every rank starts the same
+    /// ones in the same order. Implementations without real concurrency complete it before returning.
+    /// </summary>
+    ICollectiveRequest StartAllReduceSum(float[] data, int offset, int count);
+
+    /// <summary>
     /// Concatenates every rank's <paramref name="local"/> (rank r sends counts[r] elements) into
     /// <paramref name="result"/> (the sum of the counts) on every rank.
     /// </summary>

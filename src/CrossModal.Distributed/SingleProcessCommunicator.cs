@@ -24,6 +24,13 @@ public sealed class SingleProcessCommunicator : ICommunicator
         Stats.Add(CollectiveKind.AllReduce, (long)data.Length * Unsafe.SizeOf<T>(), Stopwatch.GetTimestamp());
 
     /// <inheritdoc/>
+    public ICollectiveRequest StartAllReduceSum(float[] data, int offset, int count)
+    {
+        AllReduce<float>(data.AsSpan(offset, count), ReduceOperation.Sum);
+        return CompletedRequest.Instance;
+    }
+
+    /// <inheritdoc/>
     public void AllGatherV<T>(ReadOnlySpan<T> local, Span<T> result, ReadOnlySpan<int> counts) where T : unmanaged
     {
         long start = Stopwatch.GetTimestamp();

@@ -23,6 +23,9 @@ public sealed class RankRole
     /// <summary>Whether this process writes the output folder.</summary>
     public bool Writes => Ranks.Rank == 0;
 
+    /// <summary>The gradient buckets' size (<see cref="GradientReducer.DefaultBucketBytes"/> unless set before the first step).</summary>
+    public long BucketBytes { get; set; } = GradientReducer.DefaultBucketBytes;
+
     /// <summary>Whether several ranks share each global batch.</summary>
     public bool DataParallel => Ranks.Size > 1;
 
@@ -35,11 +38,21 @@ public sealed class RankRole
         return _stop[0] != 0;
     }
 
+    /// <summary>
+    /// Before a step's forward pass: lets the backward start summing <paramref name="parameters"/>' gradients over the
+    /// ranks as soon as they are final (<see cref="GradientReducer.Overlap"/>); null in one process.
+    /// </summary>
+    public IDisposable? OverlapGradients(IReadOnlyList<Tensor> parameters) => DataParallel ? Reducer(parameters).Overlap(Ranks) : null;
+
     /// <summary>Sums <paramref name="parameters"/>' gradients over the ranks (one bucketed reducer per parameter list, reused).</summary>
     public void AllReduceGradients(IReadOnlyList<Tensor> parameters)
     {
-        if (!DataParallel) return;
-        if (!_reducers.TryGetValue(parameters, out var reducer)) _reducers[parameters] = reducer = new GradientReducer(parameters);
-        reducer.AllReduce(Ranks);
+        if (DataParallel) Reducer(parameters).AllReduce(Ranks);
+    }
+
+    private GradientReducer Reducer(IReadOnlyList<Tensor> parameters)
+    {
+        if (!_reducers.TryGetValue(parameters, out var reducer)) _reducers[parameters] = reducer = new GradientReducer(parameters, BucketBytes);
+        return reducer;
     }
 }

@@ -86,6 +86,16 @@ public sealed class Trainer : IDisposable
     public Action<IReadOnlyList<Tensor>>? AfterBackward { get; set; }
 
     /// <summary>
+    /// Data-parallel training: the size of the gradient buckets all-reduced while the backward goes on (PyTorch DDP's
+    /// bucket_cap_mb, 25 MB by default); set before training.
+    /// </summary>
+    public long GradientBucketBytes
+    {
+        get => _role.BucketBytes;
+        set => _role.BucketBytes = value;
+    }
+
+    /// <summary>
     /// A new run. <paramref name="config"/> gives the family and its hyper-parameters; the sizes the data dictates
     /// (feature width, vocabulary size) are taken from the data and the vocabulary. With several
     /// <paramref name="ranks"/>, every rank calls this with the same arguments (a failure on any rank fails all of
@@ -246,7 +256,7 @@ public sealed class Trainer : IDisposable
                     Save(checkpointPath);
                     return new TrainResult(true, _history.ToList(), _state.BestScore, _state.BestEpoch, checkpointPath, bestPath);
                 }
-                var result = _objective.Step(b, new TrainingStep(epoch, _state.Step + 1, ReduceGradients, _role.DataParallel ? _role.Ranks : null));
+                var result = _objective.Step(b, new TrainingStep(epoch, _state.Step + 1, ReduceGradients, _role.DataParallel ? _role.Ranks : null, _role.OverlapGradients));
                 if (!double.IsFinite(result.Loss))
                     throw new TrainingDivergedException($"The loss became {result.Loss} at epoch {epoch + 1}, batch {batch + 1} (learning rate {LearningRate:G3}); the last good checkpoint is {checkpointPath}. Lower --learning-rate or check the features for extreme values.");
                 lossSum += result.Loss;

@@ -51,10 +51,12 @@ public class MpiCliTests
         bool regions = model != "vsepp";
         string data = TestData.Path(regions ? "f8k-1k-precomp" : "f8k-1k-precomp-global");
         // Small settings: batches of 128 (the paper's), 2 x 2 steps (SCAN, VSRN 1 x 2), a loss record after every step.
-        // VSRN: its BatchNorms synchronised over the ranks, its caption dropout masks drawn per global batch.
+        // VSRN: its BatchNorms synchronised over the ranks, its caption dropout masks drawn per global batch. Gradient
+        // buckets of 4 KB, so that these small models have several and MPI_Iallreduce runs during the backward
+        // (DataParallelStepTests shows which buckets start early; one process ignores the option).
         string[] Args(string output) => new[]
         {
-            "train", "--model", model, "--data", data, "--vocab", Vocab, "--out", output, "--json", "--threads", "1",
+            "train", "--model", model, "--data", data, "--vocab", Vocab, "--out", output, "--json", "--threads", "1", "--bucket-mb", "0.004",
             "--embed-size", regions ? "32" : "128", "--word-dim", regions ? "16" : "64", "--max-batches", "2", "--num-epochs", regions ? "1" : "2", "--val-step", "1",
         }.Concat(model == "vsrn" ? new[] { "--dim-hidden", "16", "--dim-word", "16" } : []).ToArray();
         var one = await OneProcess(Args(temp.File("one")));

@@ -10,6 +10,7 @@ internal static class CollectiveChecks
     public static void All(ICommunicator c)
     {
         AllReduce(c);
+        StartedAllReduce(c);
         AllGather(c);
         ReduceScatter(c);
         Gather(c);
@@ -39,6 +40,26 @@ internal static class CollectiveChecks
         c.AllReduce<float>(large, ReduceOperation.Sum);
         for (int i = 0; i < large.Length; i++)
             if (large[i] != n * (n - 1) / 2 + n * (i % 7)) Assert.Fail($"large all-reduce: element {i} is {large[i]}, expected {n * (n - 1) / 2 + n * (i % 7)}.");
+    }
+
+    /// <summary>
+    /// The all-reduce started without waiting (what data-parallel training overlaps with its backward): two in flight
+    /// at once, tested while this rank computes, then waited for; the second one sums only its slice.
+    /// </summary>
+    public static void StartedAllReduce(ICommunicator c)
+    {
+        int n = c.Size, s = n * (n - 1) / 2;
+        var a = Enumerable.Range(0, 1_000_000).Select(i => (float)(c.Rank + i % 5)).ToArray();
+        var b = Enumerable.Range(0, 1000).Select(i => (float)(10 * c.Rank + i % 3)).ToArray();
+        var first = c.StartAllReduceSum(a, 0, a.Length);
+        var second = c.StartAllReduceSum(b, 10, 990);
+        for (int k = 0; k < 100 && !(first.Test() & second.Test()); k++) Thread.SpinWait(1000);
+        first.Wait();
+        second.Wait();
+        Assert.True(first.Test() && second.Test());
+        for (int i = 0; i < a.Length; i++)
+            if (a[i] != s + n * (i % 5)) Assert.Fail($"started all-reduce: element {i} is {a[i]}, expected {s + n * (i % 5)}.");
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => i < 10 ? 10f * c.Rank + i % 3 : 10f * s + n * (i % 3)).ToArray(), b);
     }
 
     public static void AllGather(ICommunicator c)

@@ -37,12 +37,17 @@ internal static class TrainCommand
             DefaultValueFactory = _ => 10.0,
         };
         var checkpointSteps = new Option<int>("--checkpoint-steps") { Description = "also save a checkpoint every N iterations (0 = off)", DefaultValueFactory = _ => 0 };
+        var bucketMb = new Option<double>("--bucket-mb")
+        {
+            Description = "under mpirun: gradients are all-reduced in buckets of this many MB, each started as soon as the backward has finished its gradients (PyTorch DDP's bucket_cap_mb)",
+            DefaultValueFactory = _ => GradientReducer.DefaultBucketBytes / 1048576.0,
+        };
         var json = new Option<bool>("--json") { Description = "print one JSON object per validation (epoch) on stdout instead of log lines, then one with \"done\"" };
         var category = new CategoryTrainOptions();
         var flags = new FamilyOptions(families);
 
         var cmd = new Command("train", "Train a model (VSE++, SCAN, ... on precomputed features; MASLN, ACMR-style on labelled pairs); validates every epoch and keeps the best model.");
-        foreach (var o in new Option[] { model, preset, data, vocab, output, resume, seed, threads, maxBatches, checkpointMinutes, checkpointSteps, json }.Concat(category.All).Concat(flags.All))
+        foreach (var o in new Option[] { model, preset, data, vocab, output, resume, seed, threads, maxBatches, checkpointMinutes, checkpointSteps, bucketMb, json }.Concat(category.All).Concat(flags.All))
             cmd.Options.Add(o);
 
         cmd.SetAction(p =>
@@ -67,7 +72,10 @@ internal static class TrainCommand
                 return TrainCategory(p, category, categoryRun.Options, categoryRun.Config, log, asJson);
             }
             // Every rank checks the options and opens the data; a failure on any rank ends all of them with its message.
+            double bucket = p.GetValue(bucketMb);
+            if (!(bucket * 1048576 >= sizeof(float))) throw new CliException($"--bucket-mb must hold at least one float, got {bucket}.");
             var trainer = Agreement.Run(ranks, () => Open(p, run, ranks, log, where), t => t.Dispose());
+            trainer.GradientBucketBytes = (long)(bucket * 1048576);
             using (trainer)
                 return RunTrainer(trainer, asJson, session.IsRoot);
         }

@@ -34,6 +34,12 @@ internal sealed unsafe class InProcessCommunicator(InProcessWorld world, int ran
         Stats.Add(CollectiveKind.AllReduce, (long)data.Length * Unsafe.SizeOf<T>(), start);
     }
 
+    public ICollectiveRequest StartAllReduceSum(float[] data, int offset, int count)
+    {
+        AllReduce<float>(data.AsSpan(offset, count), ReduceOperation.Sum);
+        return CompletedRequest.Instance;
+    }
+
     public void AllGatherV<T>(ReadOnlySpan<T> local, Span<T> result, ReadOnlySpan<int> counts) where T : unmanaged
     {
         long start = Stopwatch.GetTimestamp();

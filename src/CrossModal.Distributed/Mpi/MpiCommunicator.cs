@@ -151,26 +151,26 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
         if (finalized == 0) MpiNative.MPI_Finalize();
     }
 
-    /// <summary>
-    /// Starts a sum all-reduce of <paramref name="data"/> in place without waiting for it (MPI_Iallreduce), for
-    /// measuring what overlapping communication with computation gains: Open MPI advances it only inside MPI calls
-    /// (<see cref="MpiRequest.Test"/>) unless it runs a progress thread. The array stays pinned until
-    /// <see cref="MpiRequest.Wait"/>; it must not be touched before. Not part of <see cref="ICommunicator"/> (the
-    /// training step does not overlap: see the mpi benchmark suite's overlap case).
-    /// </summary>
-    public MpiRequest StartAllReduceSum(float[] data)
+    /// <inheritdoc/>
+    /// <remarks>
+    /// MPI_Iallreduce. Open MPI advances it only inside MPI calls (<see cref="MpiRequest.Test"/>, other collectives)
+    /// unless it runs a progress thread. The array stays pinned until <see cref="MpiRequest.Wait"/>.
+    /// </remarks>
+    public ICollectiveRequest StartAllReduceSum(float[] data, int offset, int count)
     {
         long start = Enter();
-        if (data.Length > MaxChunk) throw new ArgumentException($"A non-blocking all-reduce takes at most {MaxChunk} elements, got {data.Length}.");
+        if (count > MaxChunk) throw new ArgumentException($"A non-blocking all-reduce takes at most {MaxChunk} elements, got {count}.");
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((long)offset + count, data.Length, nameof(count));
         var pin = System.Runtime.InteropServices.GCHandle.Alloc(data, System.Runtime.InteropServices.GCHandleType.Pinned);
         nint request;
-        int code = MpiNative.MPI_Iallreduce((void*)MpiNative.InPlace, (void*)pin.AddrOfPinnedObject(), data.Length, DataType<float>(), _sum, _world, &request);
+        float* at = (float*)pin.AddrOfPinnedObject() + offset;
+        int code = MpiNative.MPI_Iallreduce((void*)MpiNative.InPlace, at, count, DataType<float>(), _sum, _world, &request);
         if (code != 0)
         {
             pin.Free();
             MpiNative.Check(code, "MPI_Iallreduce");
         }
-        Stats.Add(CollectiveKind.AllReduce, (long)data.Length * sizeof(float), start);
+        Stats.Add(CollectiveKind.AllReduce, (long)count * sizeof(float), start);
         return new MpiRequest(this, request, pin);
     }
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace CrossModal.Distributed.Mpi;
 
 /// <summary>A non-blocking collective in flight (<see cref="MpiCommunicator.StartAllReduceSum"/>): test it, then wait for it once.</summary>
-public sealed unsafe class MpiRequest
+public sealed unsafe class MpiRequest : ICollectiveRequest
 {
     private readonly MpiCommunicator _owner;
     private nint _request;

@@ -43,6 +43,7 @@ public sealed class TextEncoderGru : Module
     {
         int b = lengths.Length;
         if (tokens.Length != b * maxLength) throw new ArgumentException($"{tokens.Length} token ids for {b} captions of {maxLength}.");
+        MarkForward();
         var x = _embed.Forward(tokens, b, maxLength);
         var (output, hidden) = _rnn.Forward(x, lengths);
         int h = _rnn.HiddenSize;

@@ -72,6 +72,7 @@ public class HingeObjective : TrainingObjective
         // BatchNorm layers (VSRN's) normalise over the global batch, as in one process.
         using var batchNorm = BatchStatisticsOverRanks.Attach(Model, step.Ranks);
         using var scope = TensorScope.Begin();
+        using var overlap = step.BeforeForward?.Invoke(_distinct);
         var terms = new Dictionary<string, double>();
         var loss = Loss(b, step, terms);
         float value = loss.ToScalar();

@@ -49,6 +49,7 @@ internal sealed class CaptionModel : Module
     /// <summary>As above with explicit targets and per-row step counts (the tests run every row for all steps).</summary>
     public (Tensor Logits, int[] Targets, SlotLayout Layout) Logits(Tensor regions, CaptionTargets targets, int[] steps, GlobalBatchRows? global = null)
     {
+        MarkForward();
         var dropout = Training ? Dropout : null;
         var (outputs, hidden) = Encoder.Forward(regions, dropout, global);
         Observer?.Invoke("encoder_outputs", outputs);

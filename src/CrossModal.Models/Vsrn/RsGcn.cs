@@ -36,6 +36,7 @@ internal sealed class RsGcn : Module
     public Tensor Forward(Tensor v)
     {
         int b = v.Dim(0), n = v.Dim(1), d = Channels;
+        MarkForward();
         var g = _g.ForwardRows(v);
         var theta = _theta.ForwardRows(v);
         var phi = _phi.ForwardRows(v);

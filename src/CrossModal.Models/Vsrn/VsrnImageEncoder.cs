@@ -60,10 +60,15 @@ internal sealed class VsrnImageEncoder : Module
         var regions = RegionL2Norm.Forward(x);
         var lengths = new int[b];
         Array.Fill(lengths, n);
+        _rnn.MarkForward();
         var (_, hidden) = _rnn.Forward(regions, lengths);
         var embedding = hidden.Reshape(b, _rnn.HiddenSize);
         Observer?.Invoke("img_rnn_h", embedding);
-        if (_bn is not null) embedding = _bn.Forward(embedding);
+        if (_bn is not null)
+        {
+            _bn.MarkForward();
+            embedding = _bn.Forward(embedding);
+        }
         if (!_noImgNorm) embedding = Ops.L2Normalize(embedding, -1, eps: 0f);
         return (embedding, regions);
     }

@@ -5,13 +5,24 @@ namespace CrossModal.Tensors.Autograd;
 /// gradient appends one entry (its output and a closure that, given the output's gradient, accumulates the
 /// inputs' gradients). <see cref="Backward"/> walks the tape from the end; entries whose output received no
 /// gradient are skipped. Ops are recorded by the thread that calls them; kernels may use other threads inside.
+/// A thread's <see cref="Listener"/> hears during the backward where it stands: points set with <see cref="Mark"/>
+/// (data-parallel training starts all-reducing a module's gradients once its mark is reached) and every entry done.
 /// </summary>
 public static class Tape
 {
-    private readonly record struct Entry(Tensor Output, Action<Tensor>? Backward, Tensor[]? Outputs, Action? MultiBackward);
+    /// <summary>One op (Output and Backward, or Outputs and MultiBackward), or a mark (Tag).</summary>
+    private readonly record struct Entry(Tensor? Output, Action<Tensor>? Backward, Tensor[]? Outputs, Action? MultiBackward, object? Tag = null);
 
     [ThreadStatic] private static List<Entry>? _entries;
     [ThreadStatic] private static int _noGradDepth;
+    [ThreadStatic] private static IBackwardListener? _listener;
+
+    /// <summary>This thread's listener (null: none; marks are then not recorded).</summary>
+    public static IBackwardListener? Listener
+    {
+        get => _listener;
+        set => _listener = value;
+    }
 
     private static List<Entry> Entries => _entries ??= new List<Entry>();
 
@@ -54,6 +65,18 @@ public static class Tape
         Entries.Add(new Entry(outputs[0], null, outputs, backward));
     }
 
+    /// <summary>
+    /// With a <see cref="Listener"/> set and recording enabled, marks the current point of the tape with
+    /// <paramref name="tag"/> (the listener hears it at once, and again during the backward once every entry
+    /// recorded after this point has run its backward); otherwise does nothing.
+    /// </summary>
+    public static void Mark(object tag)
+    {
+        if (_listener is null || _noGradDepth != 0) return;
+        Entries.Add(new Entry(null, null, null, null, tag));
+        _listener.Marked(tag);
+    }
+
     /// <summary>Disables recording until the returned object is disposed (evaluation, optimizer updates).</summary>
     public static NoGradScope NoGrad()
     {
@@ -81,10 +104,12 @@ public static class Tape
             if (accumulate) Kernels.Elementwise.AddInPlace(g, seed.Data); else seed.Data.CopyTo(g);
         }
         var entries = Entries;
+        var listener = _listener;
         for (int i = entries.Count - 1; i >= 0; i--)
         {
             var e = entries[i];
-            if (e.Outputs is { } outs)
+            if (e.Tag is { } tag) listener?.Reached(tag);
+            else if (e.Outputs is { } outs)
             {
                 foreach (var o in outs)
                 {
@@ -93,7 +118,8 @@ public static class Tape
                     break;
                 }
             }
-            else if (e.Output.Grad is { } grad) e.Backward!(grad);
+            else if (e.Output!.Grad is { } grad) e.Backward!(grad);
+            listener?.Stepped();
         }
         entries.Clear();
     }

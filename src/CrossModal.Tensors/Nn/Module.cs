@@ -1,3 +1,5 @@
+using CrossModal.Tensors.Autograd;
+
 namespace CrossModal.Tensors.Nn;
 
 /// <summary>
@@ -53,6 +55,15 @@ public abstract class Module
         foreach (var (_, m) in _children)
             foreach (var d in m.Modules()) yield return d;
     }
+
+    /// <summary>
+    /// Marks the tape (<see cref="Tape.Mark"/>) where this module's forward starts, so that a backward listener hears
+    /// when this module's parameter gradients are final: once the backward has run through every op recorded after
+    /// the mark. Call it right before the module first uses its parameters in a forward, and only for a module whose
+    /// parameters nothing recorded earlier in the forward reads (a module called several times marks each call; its
+    /// gradients are final at the earliest mark).
+    /// </summary>
+    public void MarkForward() => Tape.Mark(this);
 
     /// <summary>Trainable parameters.</summary>
     public List<Tensor> Parameters() => NamedParameters().Select(p => p.Tensor).ToList();
