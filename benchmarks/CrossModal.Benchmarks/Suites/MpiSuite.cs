@@ -8,6 +8,7 @@ using CrossModal.Models;
 using CrossModal.Models.Objectives;
 using CrossModal.Models.Scan;
 using CrossModal.Models.Vse;
+using CrossModal.Models.Vsrn;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Threading;
 
@@ -17,7 +18,8 @@ namespace CrossModal.Benchmarks.Suites;
 /// `mpi`: data-parallel training steps on this machine, one thread per rank: N = 1 (this process) and N = 2 (mpirun
 /// starting this program twice in its "mpi-rank" mode), for VSE++ (batch 128, 4096-d features, GRU 300 -> 1024) and
 /// SCAN t2i LSE (batch 128, 36 x 2048 regions, Bi-GRU, joint 1024), captions of 8-20 tokens, vocabulary 8,481, the
-/// shapes of vsepp-train and scan-train. Reports seconds per step, the time inside collectives (the gradient
+/// shapes of vsepp-train and scan-train, and VSRN (the same regions, embed 1024, with its caption branch: 173 MB of
+/// gradients, whose GCN blocks finish their gradients one after the other). Reports seconds per step, the time inside collectives (the gradient
 /// all-reduce and the gathers of the loss, waiting for the slower rank included), and the bytes each rank moves per
 /// step: payload by collective and what ring algorithms send (all-reduce 2 (N-1)/N x its buffer); also rank 0's CPU
 /// seconds per step, which a loaded (shared) machine inflates far less than wall time; and the gradient all-reduce
@@ -43,7 +45,7 @@ internal static class MpiSuite
         string? mpirun = Environment.GetEnvironmentVariable("PATH")?.Split(Path.PathSeparator).Select(d => Path.Combine(d, "mpirun")).FirstOrDefault(File.Exists);
         if (mpirun is null)
             Console.Error.WriteLine($"mpi: mpirun not found: install the references with `{Prerequisites.SetupCommand}` (Debian packages openmpi-bin libopenmpi-dev); only N = 1 is measured.");
-        foreach (var model in new[] { "vsepp", "scan" })
+        foreach (var model in new[] { "vsepp", "scan", "vsrn" })
         {
             Console.Error.WriteLine($"mpi: {model}, 1 rank...");
             var one = Measure(model, new SingleProcessCommunicator(), steps);
@@ -215,10 +217,13 @@ internal static class MpiSuite
         Parallelism.Threads = 1;
         bool overlap = !kind.EndsWith("-no-overlap", StringComparison.Ordinal);
         kind = kind.Replace("-no-overlap", "", StringComparison.Ordinal);
-        MatchingModel model = kind == "scan"
-            ? new ScanModel(new ScanConfig { ImgDim = 2048, EmbedSize = 1024, VocabSize = Vocab }, new Rng(0))
-            : new VseModel(new VseConfig { ImgDim = 4096, VocabSize = Vocab }, new Rng(0));
-        var objective = new HingeObjective(model, new TrainingRecipe { MaxViolation = true });
+        MatchingModel model = kind switch
+        {
+            "scan" => new ScanModel(new ScanConfig { ImgDim = 2048, EmbedSize = 1024, VocabSize = Vocab }, new Rng(0)),
+            "vsrn" => new VsrnModel(new VsrnConfig { ImgDim = 2048, EmbedSize = 1024, VocabSize = Vocab }, new Rng(0)),
+            _ => new VseModel(new VseConfig { ImgDim = 4096, VocabSize = Vocab }, new Rng(0)),
+        };
+        var objective = model.Family.CreateObjective(model, new TrainingRecipe { MaxViolation = true });
         var parameters = model.Parameters();
         var reducer = new GradientReducer(parameters);
         double allReduce = 0, allReduceCpu = 0, optimizer = 0;
@@ -279,14 +284,15 @@ internal static class MpiSuite
     {
         var rng = new Rng(1);
         var lengths = Enumerable.Range(0, Batch).Select(_ => MinLen + rng.NextInt(MaxLen - MinLen + 1)).OrderByDescending(l => l).ToArray();
-        int width = kind == "scan" ? Regions * 2048 : 4096;
+        bool regions = kind != "vsepp";
+        int width = regions ? Regions * 2048 : 4096;
         var features = new float[Batch * width];
         rng.Uniform(features, 0f, 1f);
         var tokens = lengths.Select(l => Enumerable.Range(0, l).Select(_ => 4 + rng.NextInt(Vocab - 4)).ToArray()).ToArray();
         var rows = BatchShard.RowsOf(ranks.Rank, ranks.Size, Batch);
         int maxLen = lengths[rows[0]];
         var local = new int[rows.Length * maxLen];
-        var images = kind == "scan" ? Tensor.Zeros(rows.Length, Regions, 2048) : Tensor.Zeros(rows.Length, 4096);
+        var images = regions ? Tensor.Zeros(rows.Length, Regions, 2048) : Tensor.Zeros(rows.Length, 4096);
         for (int k = 0; k < rows.Length; k++)
         {
             tokens[rows[k]].CopyTo(local, k * maxLen);
