@@ -19,6 +19,14 @@ public abstract class MatchingModel : RetrievalModel
     /// <summary>Encodes features [B, R, D] or [B, D] to [B, E] (one vector per image) or [B, R, E] (regions).</summary>
     public abstract Tensor EncodeImages(Tensor features);
 
+    /// <summary>
+    /// <see cref="EncodeImages"/> for a model whose weights will not change any more (a <see cref="ModelHandle"/>'s,
+    /// in evaluation mode, without gradients): by default EncodeImages itself; a family may precompute from its
+    /// weights here (VSRN folds each GCN block's four 1x1 convolutions into two products). The result must not
+    /// change the model: several threads may call it at once.
+    /// </summary>
+    public virtual Func<Tensor, Tensor> FrozenImageEncoder() => EncodeImages;
+
     /// <summary>Encodes padded token ids [B * maxLength] with true lengths to [B, E] (one vector) or [B, maxLength, E] (words).</summary>
     public abstract Tensor EncodeCaptions(int[] tokens, int[] lengths, int maxLength);
 

@@ -17,6 +17,7 @@ namespace CrossModal.Models;
 public sealed class ModelHandle
 {
     private readonly MatchingModel _model;
+    private readonly Func<Tensor, Tensor> _encodeImages;
 
     /// <summary>
     /// A handle on <paramref name="model"/>, which must be in evaluation mode (<c>model.Eval()</c>) and must not be
@@ -28,6 +29,7 @@ public sealed class ModelHandle
         if (vocabulary.Count != ((MatchingConfig)model.Config).VocabSize)
             throw new InvalidDataException($"{source}: the model's word embedding has {((MatchingConfig)model.Config).VocabSize} rows, the vocabulary has {vocabulary.Count} words.");
         _model = model;
+        _encodeImages = model.FrozenImageEncoder();
         Vocabulary = vocabulary;
         Source = source;
     }
@@ -236,7 +238,7 @@ public sealed class ModelHandle
     private void AddImages(Tensor features, EmbeddingSet images)
     {
         using var noGrad = Tape.NoGrad();
-        var encoded = _model.EncodeImages(features);
+        var encoded = _encodeImages(features);
         var lens = new int[features.Dim(0)];
         Array.Fill(lens, encoded.Rank == 3 ? encoded.Dim(1) : 1);
         images.AddBatch(encoded, lens);

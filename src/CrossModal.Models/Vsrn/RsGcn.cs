@@ -32,6 +32,9 @@ internal sealed class RsGcn : Module
     /// <summary>Channels (embed_size).</summary>
     public int Channels { get; }
 
+    /// <summary>This block with its weights folded for evaluation (<see cref="FoldedRsGcn"/>): call in evaluation mode, once the weights are final.</summary>
+    public FoldedRsGcn Fold() => new(_g, _w, _bn, _theta, _phi);
+
     /// <summary>Regions [B, N, D] to [B, N, D].</summary>
     public Tensor Forward(Tensor v)
     {

@@ -46,6 +46,9 @@ public sealed class VsrnModel : MatchingModel, ICaptioningModel
     /// <inheritdoc/>
     public override Tensor EncodeImages(Tensor features) => _image.Forward(features).Embedding;
 
+    /// <inheritdoc/>
+    public override Func<Tensor, Tensor> FrozenImageEncoder() => _image.Frozen();
+
     /// <summary>The image embedding [B, E] and the l2-normalised GCN regions [B, N, E] the caption branch reads.</summary>
     public (Tensor Embedding, Tensor Regions) EncodeImagesWithRegions(Tensor features) => _image.Forward(features);
 

@@ -137,6 +137,8 @@ public sealed class VsrnParityTests(ITestOutputHelper output)
         Check(fx, "eval.gcn_emb", regions);
         Check(fx, "eval.img_emb", img);
         Check(fx, "eval.cap_emb", model.EncodeCaptions(fx.Tokens, fx.Lengths, fx.MaxLength));
+        // The evaluation path of a model handle: each GCN block's convolutions and BatchNorm folded into two products.
+        Check(fx, "eval.img_emb", model.FrozenImageEncoder()(fx.Images()));
     }
 
     [Theory]
