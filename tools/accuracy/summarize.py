@@ -30,7 +30,8 @@ def metrics(sims):
 
 def load(side, config, out):
     runs = []
-    for path in sorted(glob.glob(os.path.join(out, side, f"{config}_seed*.json"))):
+    paths = sorted(glob.glob(os.path.join(out, side, f"{config}_seed*.json"))) or glob.glob(os.path.join(out, side, f"{config}.json"))
+    for path in paths:
         with open(path) as f:
             runs.append(json.load(f))
     if not runs and side == "reference" and config == "scan-ensemble":
@@ -39,6 +40,11 @@ def load(side, config, out):
             b = os.path.join(out, side, f"scan-i2t-lse_seed{seed}.npy")
             if os.path.exists(a) and os.path.exists(b):
                 runs.append(metrics((np.load(a).astype(np.float64) + np.load(b)) / 2))
+    if not runs and side == "reference" and config == "vsrn-ensemble":
+        # VSRN's published numbers: the two models' similarity matrices averaged (seeds 1 and 2).
+        a, b = (os.path.join(out, side, f"vsrn_seed{seed}.npy") for seed in (1, 2))
+        if os.path.exists(a) and os.path.exists(b):
+            runs.append(metrics((np.load(a).astype(np.float64) + np.load(b)) / 2))
     return runs
 
 
@@ -52,10 +58,13 @@ def cell(values):
 def main(out):
     rows = [("vsepp", "VSE++ (global 512-d)"), ("scan-t2i-avg", "SCAN t2i AVG"), ("scan-i2t-lse", "SCAN i2t LSE"),
             ("scan-ensemble", "SCAN t2i AVG + i2t LSE"), ("vsepp-regions", "VSE++ (36 regions averaged)"),
-            ("naaf", "NAAF (basic text encoder)")]
+            ("naaf", "NAAF (basic text encoder)"), ("imram-full", "IMRAM full_IMRAM"), ("imram-text", "IMRAM text_IMRAM"),
+            ("imram-image", "IMRAM image_IMRAM"), ("vsrn", "VSRN (one model)"), ("vsrn-ensemble", "VSRN (ensemble of seeds 1 and 2)")]
     print("| model | code | seeds | i2t R@1 | R@5 | R@10 | t2i R@1 | R@5 | R@10 | rsum |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for config, label in rows:
+        if not load("ours", config, out) and not load("reference", config, out):
+            continue
         for side, name in (("ours", "CrossModal"), ("reference", "PyTorch")):
             runs = load(side, config, out)
             vals = lambda d, k: [r[d][k] for r in runs]
