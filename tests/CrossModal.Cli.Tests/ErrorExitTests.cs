@@ -115,6 +115,14 @@ public class ErrorExitTests
     }
 
     [Fact]
+    public void Should_ExitWith1_WhenTheGradientBucketCannotHoldAFloat()
+    {
+        var (exit, _, err) = CliRun.Run("train", "--bucket-mb", "0", "--data", "d", "--vocab", "v", "--out", "o");
+        Assert.Equal(1, exit);
+        Assert.Equal("error: --bucket-mb must hold at least one float (4 bytes), got 0.", err.Trim());
+    }
+
+    [Fact]
     public void Should_ExitWith1_WhenThePresetIsAnotherModels()
     {
         var (exit, _, err) = CliRun.Run("train", "--model", "vsepp", "--preset", "scan-t2i-avg", "--data", "d", "--vocab", "v", "--out", "o");

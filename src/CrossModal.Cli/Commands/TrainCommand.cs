@@ -60,6 +60,8 @@ internal static class TrainCommand
         int Train(ParseResult p, RankSession session)
         {
             Parallelism.Threads = p.GetValue(threads);
+            double bucket = p.GetValue(bucketMb);
+            if (!(bucket * 1048576 >= sizeof(float))) throw new CliException($"--bucket-mb must hold at least one float (4 bytes), got {bucket}.");
             bool asJson = p.GetValue(json);
             TextWriter log = !session.IsRoot ? TextWriter.Null : asJson ? Console.Error : Console.Out;
             var ranks = session.Ranks;
@@ -72,8 +74,6 @@ internal static class TrainCommand
                 return TrainCategory(p, category, categoryRun.Options, categoryRun.Config, log, asJson);
             }
             // Every rank checks the options and opens the data; a failure on any rank ends all of them with its message.
-            double bucket = p.GetValue(bucketMb);
-            if (!(bucket * 1048576 >= sizeof(float))) throw new CliException($"--bucket-mb must hold at least one float, got {bucket}.");
             var trainer = Agreement.Run(ranks, () => Open(p, run, ranks, log, where), t => t.Dispose());
             trainer.GradientBucketBytes = (long)(bucket * 1048576);
             using (trainer)
