@@ -19,8 +19,8 @@ namespace CrossModal.Benchmarks.Suites;
 /// starting this program twice in its "mpi-rank" mode), for VSE++ (batch 128, 4096-d features, GRU 300 -> 1024) and
 /// SCAN t2i LSE (batch 128, 36 x 2048 regions, Bi-GRU, joint 1024), captions of 8-20 tokens, vocabulary 8,481, the
 /// shapes of vsepp-train and scan-train, and VSRN (the same regions, embed 1024, with its caption branch: 173 MB of
-/// gradients, whose GCN blocks finish their gradients one after the other). Reports seconds per step, the time inside collectives (the gradient
-/// all-reduce and the gathers of the loss, waiting for the slower rank included), and the bytes each rank moves per
+/// gradients, whose GCN blocks finish their gradients one after the other). Reports seconds per step, the time
+/// inside collectives (the gradient all-reduce and the gathers of the loss, waiting for the slower rank included), and the bytes each rank moves per
 /// step: payload by collective and what ring algorithms send (all-reduce 2 (N-1)/N x its buffer); also rank 0's CPU
 /// seconds per step, which a loaded (shared) machine inflates far less than wall time; and the gradient all-reduce
 /// alone, started by both ranks together right after a barrier (best of 3): its cost without the wait for the slower
@@ -28,12 +28,6 @@ namespace CrossModal.Benchmarks.Suites;
 /// speed-up of two ranks. N = 2 runs twice: as training does, each gradient bucket's all-reduce started during the
 /// backward once its gradients are final (GradientReducer.Overlap; the count of such buckets is reported), and with
 /// every all-reduce after the backward (case suffix -no-overlap).
-/// <para>
-/// The overlap case measures what overlapping would gain here: two ranks all-reduce a buffer of SCAN's gradient size
-/// (12,789,420 floats, 51 MB, in GradientReducer's buckets of at most 25 MB) and compute about 0.1 s of GEMMs (512 x 512 x 512 blocks, the backward pass's kind of
-/// work), once one after the other (what the training step does) and once overlapped (MPI_Iallreduce started first,
-/// MPI_Test after every block, MPI_Wait at the end); best of 3 each. The ratio is sequential over overlapped.
-/// </para>
 /// </summary>
 internal static class MpiSuite
 {
@@ -49,12 +43,8 @@ internal static class MpiSuite
         {
             Console.Error.WriteLine($"mpi: {model}, 1 rank...");
             var one = Measure(model, new SingleProcessCommunicator(), steps);
-            if (mpirun is null)
-            {
-                yield return Result(model, 1, one, null);
-                continue;
-            }
             yield return Result(model, 1, one, null);
+            if (mpirun is null) continue;
             foreach (bool overlapped in new[] { true, false })
             {
                 Console.Error.WriteLine($"mpi: {model}, 2 ranks under mpirun{(overlapped ? "" : ", all-reduce after the backward")}...");
@@ -70,96 +60,6 @@ internal static class MpiSuite
                 if (two is not null) yield return Result(overlapped ? model : model + "-no-overlap", 2, two, one);
             }
         }
-        if (mpirun is null) yield break;
-        Console.Error.WriteLine("mpi: overlap of a 51 MB all-reduce with 0.1 s of GEMMs, 2 ranks under mpirun...");
-        Overlap? overlap = null;
-        try
-        {
-            overlap = JsonSerializer.Deserialize<Overlap>(RunRanks(mpirun, "overlap", 2, OverlapFloats));
-        }
-        catch (InvalidOperationException e)
-        {
-            Console.Error.WriteLine($"mpi: {e.Message}; the overlap case skipped.");
-        }
-        if (overlap is not null)
-            yield return new BenchResult("mpi", "overlap-allreduce-51mb-n2", 1, "s", overlap.OverlappedSeconds, "one after the other", overlap.SequentialSeconds, HigherIsBetter: false,
-                new Dictionary<string, object>
-                {
-                    ["compute_alone_s"] = Math.Round(overlap.ComputeSeconds, 4),
-                    ["allreduce_alone_s"] = Math.Round(overlap.AllReduceSeconds, 4),
-                    ["sequential_s"] = Math.Round(overlap.SequentialSeconds, 4),
-                    ["overlapped_s"] = Math.Round(overlap.OverlappedSeconds, 4),
-                    // The share of the all-reduce's own time that overlapping hid (1: all of it, 0: none, < 0: it cost more).
-                    ["allreduce_hidden_share"] = Math.Round((overlap.SequentialSeconds - overlap.OverlappedSeconds) / overlap.AllReduceSeconds, 3),
-                    ["gemm_blocks"] = overlap.Blocks,
-                    ["buckets"] = overlap.Buckets,
-                    ["payload_mb"] = Math.Round(OverlapFloats * 4 / 1e6, 2),
-                });
-    }
-
-    /// <summary>SCAN's parameter count at the benchmark's shapes: the gradient one step all-reduces.</summary>
-    private const int OverlapFloats = 12_789_420;
-
-    /// <summary>What the overlap case measured on rank 0 (best of 3 each).</summary>
-    private sealed record Overlap(double ComputeSeconds, double AllReduceSeconds, double SequentialSeconds, double OverlappedSeconds, int Blocks, int Buckets);
-
-    private static Overlap MeasureOverlap(MpiCommunicator ranks, int floats)
-    {
-        Parallelism.Threads = 1;
-        const int M = 512;
-        var a = new float[M * M];
-        var b = new float[M * M];
-        var c = new float[M * M];
-        new Rng(2).Uniform(a, -1, 1);
-        new Rng(3).Uniform(b, -1, 1);
-        void Block() => CrossModal.Tensors.Kernels.Gemm.Multiply(false, false, M, M, M, 1f, a, M, b, M, 0f, c, M);
-        // The gradient in buckets of at most 25 MB, as GradientReducer packs it (one 51 MB all-reduce measured 0.4-0.5 s
-        // here, ten times two 25 MB ones: Open MPI's large-message path).
-        int bucket = (int)(GradientReducer.DefaultBucketBytes / sizeof(float));
-        var buffers = new List<float[]>();
-        for (int at = 0; at < floats; at += bucket) buffers.Add(new float[Math.Min(bucket, floats - at)]);
-        var init = new Rng(4);
-        foreach (var buffer in buffers) init.Uniform(buffer, -1, 1);
-        // About 0.1 s of blocks, as rank 0 times them (both ranks run as many).
-        for (int i = 0; i < 3; i++) Block();
-        long t0 = Stopwatch.GetTimestamp();
-        for (int i = 0; i < 10; i++) Block();
-        int[] blocks = { Math.Max(1, (int)(0.1 / (Stopwatch.GetElapsedTime(t0).TotalSeconds / 10))) };
-        ranks.Broadcast<int>(blocks, 0);
-        double Best(Action work)
-        {
-            double best = double.MaxValue;
-            for (int i = 0; i < 3; i++)
-            {
-                ranks.Barrier();
-                long s = Stopwatch.GetTimestamp();
-                work();
-                best = Math.Min(best, Stopwatch.GetElapsedTime(s).TotalSeconds);
-            }
-            return best;
-        }
-        double compute = Best(() => { for (int i = 0; i < blocks[0]; i++) Block(); });
-        void AllReduce()
-        {
-            foreach (var buffer in buffers) ranks.AllReduce<float>(buffer, ReduceOperation.Sum);
-        }
-        double allReduce = Best(AllReduce);
-        double sequential = Best(() =>
-        {
-            for (int i = 0; i < blocks[0]; i++) Block();
-            AllReduce();
-        });
-        double overlapped = Best(() =>
-        {
-            var requests = buffers.Select(b => ranks.StartAllReduceSum(b, 0, b.Length)).ToList();
-            for (int i = 0; i < blocks[0]; i++)
-            {
-                Block();
-                foreach (var r in requests) r.Test();
-            }
-            foreach (var r in requests) r.Wait();
-        });
-        return new Overlap(compute, allReduce, sequential, overlapped, blocks[0], buffers.Count);
     }
 
     /// <summary>The "mpi-rank" mode: one rank of an mpirun job; rank 0 prints its measurement as one JSON line.</summary>
@@ -168,7 +68,7 @@ internal static class MpiSuite
         string model = args[1];
         int steps = int.Parse(args[2], CultureInfo.InvariantCulture);
         using var ranks = MpiCommunicator.Initialize();
-        string json = model == "overlap" ? JsonSerializer.Serialize(MeasureOverlap(ranks, steps)) : JsonSerializer.Serialize(Measure(model, ranks, steps));
+        string json = JsonSerializer.Serialize(Measure(model, ranks, steps));
         if (ranks.Rank == 0) Console.WriteLine(json);
         return 0;
     }
