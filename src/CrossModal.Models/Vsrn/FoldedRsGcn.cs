@@ -13,8 +13,8 @@ namespace CrossModal.Models.Vsrn;
 /// N·R = θφᵀ = U vᵀ + (v p + c) 1ᵀ, where U = v (Wθᵀ Wφ) + 1 (Wφᵀ bθ)ᵀ, p = Wθᵀ bφ and c = bθ·bφ; and the
 /// BatchNorm after W.0 uses its running statistics, an affine map (scale s = γ / √(var + ε)), so
 /// BN(W(R g)) = R P + (R 1) hᵀ + 1 kᵀ with P = v (diag(s) Ww Wg)ᵀ, h = s ⊙ (Ww bg) and k = s ⊙ (bw − μ) + β.
-/// U and P come from one GEMM of v with the stacked [2D, D] matrix; θ, φ, g and W(y) are never formed: two D x D
-/// products per region instead of four. The stacked matrix is computed once, when the block is folded.
+/// U and P are one D x D product of v each; θ, φ, g and W(y) are never formed: two D x D products per region instead
+/// of four. The two weight products (and the vectors h, k, p) are computed once, when the block is folded.
 /// </summary>
 internal sealed class FoldedRsGcn
 {
@@ -66,8 +66,8 @@ internal sealed class FoldedRsGcn
     {
         int b = v.Dim(0), n = v.Dim(1), d = _d;
         var u = Ops.Linear(v, _top, _topBias);
-        var p = Ops.MatMul(v.Reshape(b * n, d), _bottom, transB: true).Reshape(b, n, d);
-        var rowTerms = Ops.AddScalar(Ops.MatMul(v.Reshape(b * n, d), _p, transB: true), _c).Reshape(b, n, 1);
+        var p = Ops.Linear(v, _bottom, null);
+        var rowTerms = Ops.AddScalar(Ops.Linear(v, _p, null), _c);
         var r = Ops.MulScalar(Ops.Add(Ops.BatchedMatMul(u, v, transB: true), rowTerms), 1f / n);
         // y = R P + (R 1) hᵀ + k + v, the last three added row by row in place.
         var y = Ops.BatchedMatMul(r, p);
