@@ -34,18 +34,20 @@ def load(side, config, out):
     for path in paths:
         with open(path) as f:
             runs.append(json.load(f))
-    if not runs and side == "reference" and config == "scan-ensemble":
-        for seed in (1, 2, 3):
-            a = os.path.join(out, side, f"scan-t2i-avg_seed{seed}.npy")
-            b = os.path.join(out, side, f"scan-i2t-lse_seed{seed}.npy")
+    if not runs and side == "reference":
+        for a, b in REFERENCE_ENSEMBLES.get(config, []):
+            a, b = (os.path.join(out, side, name + ".npy") for name in (a, b))
             if os.path.exists(a) and os.path.exists(b):
                 runs.append(metrics((np.load(a).astype(np.float64) + np.load(b)) / 2))
-    if not runs and side == "reference" and config == "vsrn-ensemble":
-        # VSRN's published numbers: the two models' similarity matrices averaged (seeds 1 and 2).
-        a, b = (os.path.join(out, side, f"vsrn_seed{seed}.npy") for seed in (1, 2))
-        if os.path.exists(a) and os.path.exists(b):
-            runs.append(metrics((np.load(a).astype(np.float64) + np.load(b)) / 2))
     return runs
+
+
+# The reference's ensembles, computed here as the originals do (the two models' similarity matrices averaged): SCAN's
+# per seed (that seed's t2i AVG and i2t LSE), VSRN's of seeds 1 and 2 (its published numbers).
+REFERENCE_ENSEMBLES = {
+    "scan-ensemble": [(f"scan-t2i-avg_seed{seed}", f"scan-i2t-lse_seed{seed}") for seed in (1, 2, 3)],
+    "vsrn-ensemble": [("vsrn_seed1", "vsrn_seed2")],
+}
 
 
 def cell(values):
@@ -63,10 +65,10 @@ def main(out):
     print("| model | code | seeds | i2t R@1 | R@5 | R@10 | t2i R@1 | R@5 | R@10 | rsum |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for config, label in rows:
-        if not load("ours", config, out) and not load("reference", config, out):
+        sides = [(name, load(side, config, out)) for side, name in (("ours", "CrossModal"), ("reference", "PyTorch"))]
+        if not any(runs for _, runs in sides):
             continue
-        for side, name in (("ours", "CrossModal"), ("reference", "PyTorch")):
-            runs = load(side, config, out)
+        for name, runs in sides:
             vals = lambda d, k: [r[d][k] for r in runs]
             print(f"| {label} | {name} | {len(runs)} | " + " | ".join(cell(vals(d, k)) for d in ("i2t", "t2i") for k in ("r1", "r5", "r10"))
                   + f" | {cell([r['rsum'] for r in runs])} |")

@@ -15,8 +15,9 @@ namespace CrossModal.Benchmarks.Suites;
 /// GCN blocks, the image GRU, the text GRU over 300-d words, captions of 8-20 tokens, the caption encoder and the
 /// attention decoder with max_len 60 and vocabulary 8,481, both dropouts on, hinge with max violation + caption
 /// NLL, clipping at 2, Adam over the original's parameter list); `vsrn-encode`: the image encoder over 1,000
-/// images in eval mode, batches of 128, as a model handle encodes them: each GCN block folded into one GEMM once
-/// (FoldedRsGcn, timed), against the original's blocks and, reported too, against PyTorch folding them the same way. The reference runs the decoder attention with linear1's encoder half
+/// images in eval mode, batches of 128, as a model handle encodes them: each GCN block folded once (FoldedRsGcn:
+/// two D x D products per region instead of four; the fold is timed), against the original's blocks and, reported
+/// too, against PyTorch folding them the same way. The reference runs the decoder attention with linear1's encoder half
 /// hoisted out of the step loop (`--attention hoisted`: the same numbers, fewer FLOPs than the original's code,
 /// so the stricter baseline), as ours does. Arguments: `--vsrn-embed N` (and `--vsrn-img-dim N`) for another size
 /// (the f8k recipe uses 1024 on 512-d features); `--quick` uses embed 512 on 512-d features and fewer repetitions.
