@@ -94,7 +94,11 @@ internal static class SearchSuite
     {
         try
         {
-            PythonReference.Run("-c", new[] { "import faiss, hnswlib, json; print(json.dumps({'faiss': faiss.__version__}))" }, 1, 120);
+            // Debian's python3-faiss is compiled "OPTIMIZE GENERIC": FAISS's own distance loops (single queries, SQ8,
+            // HNSW) run without AVX2, while batched flat search goes through BLAS. Printed so each run says which FAISS it met.
+            var faiss = PythonReference.Run("-c", new[] { "import faiss, hnswlib, json; print(json.dumps({'faiss': faiss.__version__, "
+                + "'compile': faiss.get_compile_options().strip() if hasattr(faiss, 'get_compile_options') else 'unknown'}))" }, 1, 120);
+            Console.Error.WriteLine($"search: reference FAISS {faiss.GetProperty("faiss").GetString()}, compiled {faiss.GetProperty("compile").GetString()}");
         }
         catch (Exception e)
         {
