@@ -5,11 +5,12 @@
 # CrossModal and by the PyTorch reference (tools/reference/train_reference.py, same data, same hyper-parameters),
 # evaluated on the test split. tools/accuracy/pytorch_eval.py scores any of our checkpoints with the reference's code.
 # IMRAM (imram-full = full_IMRAM K 3 with lambda 9 and --no-imram-norm, the Flickr30K recipe on SCAN's defaults;
-# imram-text / imram-image = text_IMRAM / image_IMRAM, the same otherwise) and VSRN (vsrn-f30k's recipe with
-# data_name f8k_precomp, which behaves like COCO: l2norm before the GCN, no bn) are configs too; their cost on two
-# cores makes the schedules and IMRAM's embed size options:
+# imram-text / imram-image = text_IMRAM / image_IMRAM, the same otherwise) and VSRN (vsrn-f30k's recipe, data_name
+# f30k_precomp by default: no l2norm across the regions before the GCN, bn after the image GRU; VSRN_DATA_NAME=f8k_precomp
+# gives the COCO-like branch, with which neither side leaves chance on these grid features: README) are configs too;
+# their cost on two cores makes the schedules and IMRAM's embed size options:
 #   [SEEDS="1 2 3"] [CONFIGS="vsepp scan vsepp-regions naaf imram-full imram-text imram-image vsrn"] [THREADS=N] \
-#   [NAAF_EPOCHS=E NAAF_LR_UPDATE=U] [IMRAM_EPOCHS=E IMRAM_LR_UPDATE=U IMRAM_EMBED=D] [VSRN_EPOCHS=E VSRN_LR_UPDATE=U] \
+#   [NAAF_EPOCHS=E NAAF_LR_UPDATE=U] [IMRAM_EPOCHS=E IMRAM_LR_UPDATE=U IMRAM_EMBED=D] [VSRN_EPOCHS=E VSRN_LR_UPDATE=U VSRN_DATA_NAME=N] \
 #     tools/accuracy/run_f8k.sh OUT_DIR [ours|reference|both]
 # CONFIGS picks the groups to run (scan = t2i AVG, i2t LSE and their ensemble); THREADS sets both sides' thread count
 # (default: ours all cores, PyTorch its default); NAAF_EPOCHS/NAAF_LR_UPDATE shorten NAAF's schedule on both sides
@@ -27,7 +28,7 @@ threads=${THREADS:-}
 want() { [[ $configs == *" $1 "* ]]; }
 naaf_schedule="--num-epochs ${NAAF_EPOCHS:-20} --lr-update ${NAAF_LR_UPDATE:-10}"
 imram_schedule="--num-epochs ${IMRAM_EPOCHS:-30} --lr-update ${IMRAM_LR_UPDATE:-15} --embed-size ${IMRAM_EMBED:-1024}"
-vsrn_schedule="--num-epochs ${VSRN_EPOCHS:-30} --lr-update ${VSRN_LR_UPDATE:-15} --embed-size 1024"
+vsrn_schedule="--num-epochs ${VSRN_EPOCHS:-30} --lr-update ${VSRN_LR_UPDATE:-15} --embed-size 1024 --data-name ${VSRN_DATA_NAME:-f30k_precomp}"
 imram_modes() { case $1 in imram-full) echo full_IMRAM ;; imram-text) echo text_IMRAM ;; imram-image) echo image_IMRAM ;; esac; }
 # timed FILE COMMAND...: runs COMMAND, appending its wall and CPU seconds to FILE (resumed runs add a line).
 timed() {
@@ -80,7 +81,7 @@ if [ "$which" != reference ]; then
     for cfg in imram-full imram-text imram-image; do
       if want $cfg; then ours "${cfg}_seed$seed" "$data/f8k-1k-precomp" --preset "$cfg" $imram_schedule --seed "$seed"; fi
     done
-    if want vsrn; then ours "vsrn_seed$seed" "$data/f8k-1k-precomp" --preset vsrn-f30k --data-name f8k_precomp $vsrn_schedule --seed "$seed"; fi
+    if want vsrn; then ours "vsrn_seed$seed" "$data/f8k-1k-precomp" --preset vsrn-f30k $vsrn_schedule --seed "$seed"; fi
   done
   if want vsrn && [ -f "$o/vsrn_seed1.json" ] && [ -f "$o/vsrn_seed2.json" ] && [ ! -f "$o/vsrn-ensemble.json" ]; then
     "$cm" eval --checkpoint "$o/vsrn_seed1/model_best.safetensors" --checkpoint "$o/vsrn_seed2/model_best.safetensors" \
@@ -119,7 +120,7 @@ if [ "$which" != ours ]; then
       fi
     done
     if want vsrn; then
-      [ -f "$o/vsrn_seed$seed.json" ] || timed "$o/vsrn_seed$seed.time" $ref --model vsrn --data-name f8k_precomp $vsrn_schedule --data "$data/f8k-1k-precomp" \
+      [ -f "$o/vsrn_seed$seed.json" ] || timed "$o/vsrn_seed$seed.time" $ref --model vsrn $vsrn_schedule --data "$data/f8k-1k-precomp" \
         --vocab "$vocab" --seed "$seed" --out "$o/vsrn_seed$seed.json" --sims-out "$o/vsrn_seed$seed.npy" >> "$o/vsrn_seed$seed.log"
     fi
   done
